@@ -1,0 +1,181 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Latchkey.Protocol.Jwt;
+
+/// <summary>
+/// Encodes and verifies compact JWS tokens (RFC 7515) signed with ES256 (RFC 7518 §3.4).
+/// Only ES256 exists here: no "none", no HMAC, so algorithm-confusion attacks have nothing to confuse.
+/// </summary>
+public static class JwtCodec
+{
+    public const string Algorithm = "ES256";
+
+    public static string Sign(JsonObject payload, EcSigningKey key, string type = "JWT")
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(key);
+        if (!key.HasPrivateKey)
+        {
+            throw new InvalidOperationException("A verification-only key cannot sign.");
+        }
+
+        var header = new JsonObject { ["alg"] = Algorithm, ["kid"] = key.KeyId, ["typ"] = type };
+        var signingInput = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(header.ToJsonString()))
+            + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        // JWS uses the IEEE P1363 (r||s) form, not DER (RFC 7518 §3.4).
+        var signature = key.Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return signingInput + "." + Base64Url.EncodeToString(signature);
+    }
+
+    /// <summary>Splits and decodes a token without checking its signature. For display and routing only.</summary>
+    public static bool TryDecodeUnverified(string? token, out JwtHeader header, out JsonObject payload)
+    {
+        header = new JwtHeader(string.Empty, null, null);
+        payload = new JsonObject();
+        if (string.IsNullOrEmpty(token) || token.Length > 16 * 1024)
+        {
+            return false;
+        }
+
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (JsonNode.Parse(Base64Url.DecodeFromChars(parts[0])) is not JsonObject h
+                || JsonNode.Parse(Base64Url.DecodeFromChars(parts[1])) is not JsonObject p)
+            {
+                return false;
+            }
+
+            header = new JwtHeader(GetString(h, "alg") ?? string.Empty, GetString(h, "kid"), GetString(h, "typ"));
+            payload = p;
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Verifies the signature and the registered claims. Returns the payload or a reason.
+    /// </summary>
+    public static JwtValidationResult Validate(string? token, JwtValidationParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!TryDecodeUnverified(token, out var header, out var payload))
+        {
+            return JwtValidationResult.Fail("malformed");
+        }
+
+        // RFC 8725 §3.1: the algorithm is fixed by the verifier, never chosen by the token.
+        if (!string.Equals(header.Algorithm, Algorithm, StringComparison.Ordinal))
+        {
+            return JwtValidationResult.Fail("unsupported_alg");
+        }
+
+        if (header.KeyId is null)
+        {
+            return JwtValidationResult.Fail("unknown_kid");
+        }
+
+        var key = parameters.ResolveKey(header.KeyId);
+        if (key is null)
+        {
+            return JwtValidationResult.Fail("unknown_kid");
+        }
+
+        var lastDot = token!.LastIndexOf('.');
+        byte[] signature;
+        try
+        {
+            signature = Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1));
+        }
+        catch (FormatException)
+        {
+            return JwtValidationResult.Fail("malformed");
+        }
+
+        if (signature.Length != 64
+            || !key.Key.VerifyData(Encoding.ASCII.GetBytes(token[..lastDot]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        {
+            return JwtValidationResult.Fail("bad_signature");
+        }
+
+        if (parameters.Issuer is not null && GetString(payload, "iss") != parameters.Issuer)
+        {
+            return JwtValidationResult.Fail("bad_issuer");
+        }
+
+        if (parameters.Audience is not null && !HasAudience(payload, parameters.Audience))
+        {
+            return JwtValidationResult.Fail("bad_audience");
+        }
+
+        var now = parameters.Now.ToUnixTimeSeconds();
+        var skew = (long)parameters.ClockSkew.TotalSeconds;
+        var exp = GetLong(payload, "exp");
+        if (exp is null)
+        {
+            return JwtValidationResult.Fail("missing_exp");
+        }
+
+        if (now >= exp.Value + skew)
+        {
+            return JwtValidationResult.Fail("expired");
+        }
+
+        var nbf = GetLong(payload, "nbf");
+        if (nbf is not null && now + skew < nbf.Value)
+        {
+            return JwtValidationResult.Fail("not_yet_valid");
+        }
+
+        return JwtValidationResult.Ok(header, payload);
+    }
+
+    private static bool HasAudience(JsonObject payload, string audience)
+    {
+        return payload["aud"] switch
+        {
+            JsonValue v => v.TryGetValue<string>(out var s) && s == audience,
+            JsonArray a => a.Any(n => n is JsonValue v2 && v2.TryGetValue<string>(out var s2) && s2 == audience),
+            _ => false,
+        };
+    }
+
+    public static string? GetString(JsonObject obj, string name)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return obj[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    }
+
+    public static long? GetLong(JsonObject obj, string name)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        if (obj[name] is not JsonValue v)
+        {
+            return null;
+        }
+
+        if (v.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var l2))
+        {
+            return l2;
+        }
+
+        return v.TryGetValue<double>(out var d) ? (long)d : null;
+    }
+}

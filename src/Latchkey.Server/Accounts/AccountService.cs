@@ -1,0 +1,264 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Audit;
+using Latchkey.Server.Hosting;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using QRCoder;
+
+namespace Latchkey.Server.Accounts;
+
+/// <summary>Accounts: creation, password check with lockout, TOTP enrolment and verification, recovery codes.</summary>
+public sealed class AccountService(
+    UserRepository users,
+    AccountSecurityRepository security,
+    AuditLog audit,
+    IDataProtectionProvider dataProtection,
+    IOptions<LatchkeyServerOptions> options,
+    TimeProvider time)
+{
+    public const int RecoveryCodeCount = 10;
+    private static readonly PasswordHasher<UserRow> Hasher = new();
+
+    // A real hash of a random password: unknown emails are checked against it so that a miss costs as much as a
+    // hit, and response time does not reveal whether an account exists.
+    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(null!, SecretDigest.NewOpaqueSecret()));
+    private readonly IDataProtector totpProtector = dataProtection.CreateProtector("Latchkey.Totp.v1");
+
+    private SignInSecurityOptions SignIn => options.Value.SignIn;
+
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
+    {
+        var invalid = ValidateNewAccount(email, password);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        email = email!.Trim();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var user = new UserRow
+        {
+            Id = "user_" + NewId(),
+            Email = email,
+            NormalizedEmail = NormalizeEmail(email),
+            PasswordHash = Hasher.HashPassword(null!, password!),
+            CreatedAt = now,
+        };
+        var workspace = new WorkspaceRow
+        {
+            Id = "ws_" + NewId(),
+            Name = $"{email}'s workspace",
+            PlanType = "team",
+            PersonalOwnerId = user.Id,
+            CreatedAt = now,
+        };
+        if (!await users.TryCreateWithPersonalWorkspaceAsync(user, workspace, cancellationToken))
+        {
+            return CreateUserResult.Fail("email_taken", "An account with this email already exists.");
+        }
+
+        return new CreateUserResult(user.Id, workspace.Id, null, null);
+    }
+
+    public async Task<PasswordSignInResult> CheckPasswordAsync(string? email, string? password, string? ipAddress, CancellationToken cancellationToken)
+    {
+        var normalized = NormalizeEmail(email ?? string.Empty);
+        var throttleKey = "signin:" + SecretDigest.Compute(normalized);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var user = normalized.Length == 0 ? null : await users.FindByNormalizedEmailAsync(normalized, cancellationToken);
+
+        // Always pay for one hash verification, found or not.
+        var verified = Hasher.VerifyHashedPassword(user!, user?.PasswordHash ?? DummyHash.Value, password ?? string.Empty);
+
+        var lockedUntil = await security.GetLockedUntilAsync(throttleKey, cancellationToken);
+        if (lockedUntil is not null && lockedUntil > now)
+        {
+            await audit.WriteAsync(AuditEventTypes.SignInLockedOut, user?.Id, ipAddress: ipAddress, cancellationToken: cancellationToken);
+            return new PasswordSignInResult(SignInOutcome.LockedOut, null);
+        }
+
+        if (user is null || verified == PasswordVerificationResult.Failed)
+        {
+            // Counted per email whether or not it exists, so lockout reveals nothing either.
+            await security.RecordFailureAsync(throttleKey, now, (long)SignIn.FailureWindow.TotalMilliseconds, SignIn.MaxFailedAttempts, (long)SignIn.LockoutDuration.TotalMilliseconds, cancellationToken);
+            await audit.WriteAsync(AuditEventTypes.SignInFailed, user?.Id, ipAddress: ipAddress, detail: new JsonObject { ["reason"] = "password" }, cancellationToken: cancellationToken);
+            return new PasswordSignInResult(SignInOutcome.Failed, null);
+        }
+
+        await security.ResetThrottleAsync(throttleKey, cancellationToken);
+        return new PasswordSignInResult(SignInOutcome.PasswordAccepted, user);
+    }
+
+    public static TotpEnrollment BeginTotpEnrollment(string email)
+    {
+        var secret = Base32.Encode(RandomNumberGenerator.GetBytes(20));
+        var label = Uri.EscapeDataString("Latchkey:" + email);
+        var uri = $"otpauth://totp/{label}?secret={secret}&issuer=Latchkey&algorithm=SHA1&digits=6&period=30";
+        return new TotpEnrollment(secret, uri, BeginTotpEnrollmentQr(uri));
+    }
+
+    /// <summary>A PNG QR code of the otpauth URI as a data: URI (no external image service sees the key).</summary>
+    public static string BeginTotpEnrollmentQr(string otpAuthUri)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(otpAuthUri, QRCodeGenerator.ECCLevel.M);
+        var png = new PngByteQRCode(data).GetGraphic(5);
+        return "data:image/png;base64," + Convert.ToBase64String(png);
+    }
+
+    /// <summary>Checks the first code from the new authenticator, stores the key, and returns fresh recovery codes (shown once).</summary>
+    public async Task<IReadOnlyList<string>?> CompleteTotpEnrollmentAsync(string userId, string secretBase32, string? code, string? ipAddress, CancellationToken cancellationToken)
+    {
+        byte[] secret;
+        try
+        {
+            secret = Base32.Decode(secretBase32);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        var step = Totp.FindMatchingStep(secret, code?.Trim(), time.GetUtcNow());
+        if (step is null)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await users.SetTotpSecretAsync(userId, totpProtector.Protect(secretBase32), now, cancellationToken);
+        await users.TryUseTotpStepAsync(userId, step.Value, cancellationToken);
+        var codes = await RegenerateRecoveryCodesAsync(userId, cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.MfaEnrolled, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
+        return codes;
+    }
+
+    public async Task<IReadOnlyList<string>> RegenerateRecoveryCodesAsync(string userId, CancellationToken cancellationToken)
+    {
+        var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();
+        await security.ReplaceRecoveryCodesAsync(userId, codes.Select(c => SecretDigest.Compute(NormalizeRecoveryCode(c))), cancellationToken);
+        return codes;
+    }
+
+    /// <summary>Verifies a TOTP code (each time step at most once) or a single-use recovery code. Failures count towards lockout.</summary>
+    public async Task<bool> VerifySecondFactorAsync(UserRow user, string? code, string? ipAddress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var throttleKey = "mfa:" + user.Id;
+        var now = time.GetUtcNow();
+        var lockedUntil = await security.GetLockedUntilAsync(throttleKey, cancellationToken);
+        if (lockedUntil is not null && lockedUntil > now.ToUnixTimeMilliseconds())
+        {
+            return false;
+        }
+
+        var trimmed = code?.Trim().Replace(" ", string.Empty, StringComparison.Ordinal) ?? string.Empty;
+        var ok = false;
+        if (user.TotpSecretProtected is not null && trimmed.Length == Totp.Digits)
+        {
+            var secret = Base32.Decode(totpProtector.Unprotect(user.TotpSecretProtected));
+            var step = Totp.FindMatchingStep(secret, trimmed, now);
+            ok = step is not null && await users.TryUseTotpStepAsync(user.Id, step.Value, cancellationToken);
+        }
+        else if (trimmed.Length > Totp.Digits)
+        {
+            ok = await security.TryUseRecoveryCodeAsync(user.Id, SecretDigest.Compute(NormalizeRecoveryCode(trimmed)), now.ToUnixTimeMilliseconds(), cancellationToken);
+            if (ok)
+            {
+                await audit.WriteAsync(AuditEventTypes.RecoveryCodeUsed, user.Id, ipAddress: ipAddress, cancellationToken: cancellationToken);
+            }
+        }
+
+        if (ok)
+        {
+            await security.ResetThrottleAsync(throttleKey, cancellationToken);
+            return true;
+        }
+
+        await security.RecordFailureAsync(throttleKey, now.ToUnixTimeMilliseconds(), (long)SignIn.FailureWindow.TotalMilliseconds, SignIn.MaxFailedAttempts, (long)SignIn.LockoutDuration.TotalMilliseconds, cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.MfaFailed, user.Id, ipAddress: ipAddress, cancellationToken: cancellationToken);
+        return false;
+    }
+
+    /// <summary>Creates a single-use, expiring link that lets its holder create an owner account.</summary>
+    public async Task<string> CreateSetupLinkAsync(CancellationToken cancellationToken)
+    {
+        var token = SecretDigest.NewOpaqueSecret();
+        var now = time.GetUtcNow();
+        await security.CreateSetupTokenAsync(SecretDigest.Compute(token), now.ToUnixTimeMilliseconds(), (now + options.Value.Lifetimes.SetupLink).ToUnixTimeMilliseconds(), cancellationToken);
+        return $"{options.Value.ResolveIssuer()}/setup?token={token}";
+    }
+
+    public Task<bool> IsSetupTokenUsableAsync(string? token, CancellationToken cancellationToken)
+        => string.IsNullOrEmpty(token) || token.Length > 100
+            ? Task.FromResult(false)
+            : security.IsSetupTokenUsableAsync(SecretDigest.Compute(token), time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+
+    /// <summary>Consumes the setup token (exactly once, even under concurrent use) and creates the owner.</summary>
+    public async Task<CreateUserResult> CompleteSetupAsync(string? token, string? email, string? password, CancellationToken cancellationToken)
+    {
+        if (!await IsSetupTokenUsableAsync(token, cancellationToken))
+        {
+            return CreateUserResult.Fail("invalid_setup_link", "This setup link is invalid, used or expired. Print a new one with the setup-link command.");
+        }
+
+        // Validate before spending the link, so a typo does not cost the operator a new link.
+        var invalid = ValidateNewAccount(email, password);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        if (!await security.TryConsumeSetupTokenAsync(SecretDigest.Compute(token!), time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            return CreateUserResult.Fail("invalid_setup_link", "This setup link is invalid, used or expired. Print a new one with the setup-link command.");
+        }
+
+        var created = await CreateUserAsync(email, password, cancellationToken);
+        if (created.Succeeded)
+        {
+            await audit.WriteAsync(AuditEventTypes.SetupCompleted, created.UserId, created.WorkspaceId, cancellationToken: cancellationToken);
+        }
+
+        return created;
+    }
+
+    private CreateUserResult? ValidateNewAccount(string? email, string? password)
+    {
+        email = email?.Trim() ?? string.Empty;
+        if (email.Length is 0 or > 254 || email.IndexOf('@', StringComparison.Ordinal) <= 0 || email.EndsWith('@') || email.Any(char.IsWhiteSpace))
+        {
+            return CreateUserResult.Fail("invalid_email", "Enter a valid email address.");
+        }
+
+        if (password is null || password.Length < SignIn.MinimumPasswordLength)
+        {
+            return CreateUserResult.Fail("weak_password", $"Use a password of at least {SignIn.MinimumPasswordLength} characters.");
+        }
+
+        if (password.Length > 1024)
+        {
+            return CreateUserResult.Fail("weak_password", "Use a password of at most 1024 characters.");
+        }
+
+        return null;
+    }
+
+    internal static string NormalizeRecoveryCode(string code) => code.Replace("-", string.Empty, StringComparison.Ordinal).Trim().ToLowerInvariant();
+
+    private static string NewRecoveryCode()
+    {
+        // 16 base32 characters = 80 bits: too many to brute-force from the SHA-256 digest.
+        var raw = Base32.Encode(RandomNumberGenerator.GetBytes(10)).ToLowerInvariant();
+        return string.Join('-', raw.Chunk(4).Select(c => new string(c)));
+    }
+
+    private static string NewId() => Base62.Encode(RandomNumberGenerator.GetBytes(16), 22);
+}

@@ -1,0 +1,11 @@
+namespace Latchkey.Server.Accounts;
+
+public enum SignInOutcome
+{
+    /// <summary>Password accepted; the second factor is still needed (or must be enrolled).</summary>
+    PasswordAccepted,
+
+    /// <summary>Wrong email or password. The two are never told apart.</summary>
+    Failed,
+    LockedOut,
+}

@@ -1,0 +1,39 @@
+namespace Latchkey.Server.Hosting;
+
+/// <summary>Server settings: section "Latchkey" in appsettings, env vars `Latchkey__Port`, or flags (`--port`).</summary>
+public sealed class LatchkeyServerOptions
+{
+    public const string Section = "Latchkey";
+
+    /// <summary>Address Kestrel binds. Loopback by default: put a TLS reverse proxy in front for other hosts.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 5080;
+
+    /// <summary>Public base URL (the `iss` of every token). Defaults to http://{ListenAddress}:{Port}.</summary>
+    public string? Issuer { get; set; }
+
+    public string DataDirectory { get; set; } = "data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public TokenLifetimeOptions Lifetimes { get; set; } = new();
+
+    public SignInSecurityOptions SignIn { get; set; } = new();
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Switches device sign-in (RFC 8628) off for the whole server.</summary>
+    public bool DeviceAuthorizationEnabled { get; set; } = true;
+
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-* headers are trusted. Empty: none are.</summary>
+    public IList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Clients in addition to the built-in `latchkey-cli`.</summary>
+    public IList<ClientOptions> Clients { get; init; } = [];
+
+    /// <summary>How often expired codes and tokens are deleted.</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public string ResolveIssuer() => (Issuer ?? $"http://{(ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{ListenAddress}]" : ListenAddress)}:{Port}").TrimEnd('/');
+}

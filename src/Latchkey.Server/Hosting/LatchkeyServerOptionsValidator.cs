@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Hosting;
+
+/// <summary>Misconfiguration stops the server at start-up, with every problem named.</summary>
+public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeyServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LatchkeyServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.Port is < 0 or > 65535)
+        {
+            errors.Add($"Latchkey:Port must be 0-65535 (got {options.Port}).");
+        }
+
+        var provider = options.Database.Provider.ToLowerInvariant();
+        if (provider is not ("sqlite" or "postgres"))
+        {
+            errors.Add($"Latchkey:Database:Provider must be 'sqlite' or 'postgres' (got '{options.Database.Provider}').");
+        }
+
+        if (provider == "postgres" && string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        {
+            errors.Add("Latchkey:Database:ConnectionString is required when the provider is 'postgres'.");
+        }
+
+        if (!Uri.TryCreate(options.ResolveIssuer(), UriKind.Absolute, out var issuer) || issuer.Scheme is not ("http" or "https")
+            || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        {
+            errors.Add($"Latchkey:Issuer must be an absolute http(s) URL without query or fragment (got '{options.Issuer}').");
+        }
+        else if (issuer.Scheme == "http" && !issuer.IsLoopback)
+        {
+            // RFC 8414 §2 / OIDC Discovery: the issuer uses https. Plain http is only for loopback development.
+            errors.Add($"Latchkey:Issuer must use https unless it is a loopback address (got '{options.Issuer}').");
+        }
+
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                errors.Add($"Latchkey:TrustedProxies entry '{proxy}' is not an IP address.");
+            }
+        }
+
+        foreach (var client in options.Clients)
+        {
+            if (string.IsNullOrWhiteSpace(client.ClientId))
+            {
+                errors.Add("Every Latchkey:Clients entry needs a ClientId.");
+            }
+
+            foreach (var uri in client.RedirectUris)
+            {
+                if (!Uri.TryCreate(uri, UriKind.Absolute, out var u) || !string.IsNullOrEmpty(u.Fragment))
+                {
+                    errors.Add($"Client '{client.ClientId}': redirect URI '{uri}' must be absolute and have no fragment (RFC 6749 §3.1.2).");
+                }
+            }
+        }
+
+        if (options.Lifetimes.AccessToken <= TimeSpan.Zero || options.Lifetimes.RefreshToken <= TimeSpan.Zero)
+        {
+            errors.Add("Token lifetimes must be positive.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,44 @@
+using Latchkey.Server.Accounts;
+using Latchkey.Server.Keys;
+using Latchkey.Server.Storage;
+
+namespace Latchkey.Server.Hosting;
+
+/// <summary>
+/// `Latchkey.Server migrate | setup-link | rotate-keys [settings]`: run one operator task against the configured
+/// database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
+/// </summary>
+public static class OperatorCommands
+{
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys"];
+
+    public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
+
+    public static async Task<int> RunAsync(WebApplication app, string command)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.Services;
+        var init = services.GetRequiredService<StartupInitializer>();
+        switch (command)
+        {
+            case "migrate":
+                var applied = await services.GetRequiredService<SchemaMigrator>().MigrateAsync(CancellationToken.None);
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                Console.WriteLine(applied.Count == 0 ? "Schema is up to date." : $"Applied: {string.Join(", ", applied)}");
+                return 0;
+            case "setup-link":
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var link = await services.GetRequiredService<AccountService>().CreateSetupLinkAsync(CancellationToken.None);
+                Console.WriteLine($"Setup link (single use, expires in 1 hour):{Environment.NewLine}  {link}");
+                return 0;
+            case "rotate-keys":
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var kid = await services.GetRequiredService<SigningKeyService>().RotateAsync(CancellationToken.None);
+                Console.WriteLine($"New signing key {kid} is active; the previous key stays in JWKS until its tokens expire.");
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}.");
+                return 2;
+        }
+    }
+}

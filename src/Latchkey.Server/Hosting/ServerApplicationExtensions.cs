@@ -1,0 +1,52 @@
+using Latchkey.Server.OAuth;
+
+namespace Latchkey.Server.Hosting;
+
+public static class ServerApplicationExtensions
+{
+    public static WebApplication UseLatchkeyServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{\"error\":\"server_error\",\"error_description\":\"An unexpected error occurred.\"}");
+        }));
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            // Authorization responses carry codes in URLs; never leak them through Referer.
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+            await next();
+        });
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapLatchkeyProtocol();
+        app.MapRazorPages();
+        return app;
+    }
+
+    private static void MapLatchkeyProtocol(this WebApplication app)
+    {
+        app.MapGet("/.well-known/openid-configuration", (ProtocolEndpoints e) => e.Discovery());
+        app.MapGet("/.well-known/oauth-authorization-server", (ProtocolEndpoints e) => e.Discovery());
+        app.MapGet("/.well-known/jwks.json", (ProtocolEndpoints e, CancellationToken ct) => e.Jwks(ct));
+        app.MapPost("/oauth/token", (TokenEndpoint e, HttpContext c) => e.HandleAsync(c)).RequireRateLimiting("token").DisableAntiforgery();
+        app.MapPost("/oauth/device_authorization", (ProtocolEndpoints e, HttpContext c) => e.DeviceAuthorization(c)).RequireRateLimiting("token").DisableAntiforgery();
+        app.MapPost("/oauth/revoke", (ProtocolEndpoints e, HttpContext c) => e.Revoke(c)).RequireRateLimiting("token").DisableAntiforgery();
+        app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").DisableAntiforgery();
+        app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).DisableAntiforgery();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+    }
+}

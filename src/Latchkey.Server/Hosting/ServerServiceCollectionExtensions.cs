@@ -1,0 +1,187 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Dapper;
+using Latchkey.Server.Accounts;
+using Latchkey.Server.Audit;
+using Latchkey.Server.Keys;
+using Latchkey.Server.OAuth;
+using Latchkey.Server.Storage;
+using Latchkey.Server.Storage.Repositories;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Hosting;
+
+public static class ServerServiceCollectionExtensions
+{
+    public const string SessionScheme = "Latchkey.Session";
+    public const string MfaPendingScheme = "Latchkey.MfaPending";
+
+    public static WebApplicationBuilder AddLatchkeyServer(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<LatchkeyServerOptions>().Bind(builder.Configuration.GetSection(LatchkeyServerOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LatchkeyServerOptions>, LatchkeyServerOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddLatchkeyStorage();
+        services.AddLatchkeyKeys();
+        services.AddLatchkeyAccounts();
+        services.AddLatchkeyOAuth();
+        services.AddLatchkeyWeb(builder.Configuration);
+
+        var options = builder.Configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls($"http://{(options.ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.ListenAddress}]" : options.ListenAddress)}:{options.Port}");
+        }
+
+        return builder;
+    }
+
+    private static void AddLatchkeyStorage(this IServiceCollection services)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        services.AddSingleton<IDbConnectionFactory>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LatchkeyServerOptions>>().Value;
+            if (string.Equals(o.Database.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+            {
+                return new PostgresConnectionFactory(o.Database.ConnectionString!);
+            }
+
+            var connectionString = o.Database.ConnectionString;
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                Directory.CreateDirectory(o.DataDirectory);
+                connectionString = $"Data Source={Path.Combine(o.DataDirectory, "latchkey.db")}";
+            }
+
+            return new SqliteConnectionFactory(connectionString);
+        });
+        services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<UserRepository>();
+        services.AddSingleton<WorkspaceRepository>();
+        services.AddSingleton<AccountSecurityRepository>();
+        services.AddSingleton<GrantRepository>();
+        services.AddSingleton<AuthorizationCodeRepository>();
+        services.AddSingleton<DeviceCodeRepository>();
+        services.AddSingleton<KeyRepository>();
+        services.AddSingleton<AuditRepository>();
+        services.AddSingleton<MaintenanceRepository>();
+        services.AddHostedService<ExpiredDataCleanup>();
+    }
+
+    private static void AddLatchkeyKeys(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("Latchkey");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
+            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<KeyRepository>(), sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton<SigningKeyService>();
+    }
+
+    private static void AddLatchkeyAccounts(this IServiceCollection services)
+    {
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountService>();
+    }
+
+    private static void AddLatchkeyOAuth(this IServiceCollection services)
+    {
+        services.AddSingleton<ClientRegistry>();
+        services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<AuthorizeRequestValidator>();
+        services.AddSingleton<AuthorizationCodeService>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<DeviceAuthorizationService>();
+        services.AddSingleton<RefreshTokenGrant>();
+        services.AddSingleton<DeviceCodeGrant>();
+        services.AddSingleton<TokenEndpoint>();
+        services.AddSingleton<ProtocolEndpoints>();
+        services.AddSingleton<StartupInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupInitializer>());
+    }
+
+    private static void AddLatchkeyWeb(this IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddRazorPages(o =>
+        {
+            o.Conventions.AuthorizeFolder("/Device");
+        });
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "latchkey.af";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+
+        var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
+        services.AddAuthentication(SessionScheme)
+            .AddCookie(SessionScheme, o =>
+            {
+                o.Cookie.Name = "latchkey.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.LoginPath = "/account/login";
+                o.LogoutPath = "/account/logout";
+                o.AccessDeniedPath = "/account/login";
+                o.ExpireTimeSpan = sessionLifetime;
+                o.SlidingExpiration = false;
+            })
+            .AddCookie(MfaPendingScheme, o =>
+            {
+                o.Cookie.Name = "latchkey.mfa";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.LoginPath = "/account/login";
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(10);
+                o.SlidingExpiration = false;
+            });
+        services.AddAuthorization();
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy("token", ctx => PerAddress(ctx, "token", r => r.TokenEndpointPerMinute));
+            o.AddPolicy("signin", ctx => PerAddress(ctx, "signin", r => r.SignInPerMinute));
+            o.AddPolicy("device-entry", ctx => PerAddress(ctx, "device", r => r.DeviceEntryPerMinute));
+        });
+
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<LatchkeyServerOptions>>((f, latchkey) =>
+        {
+            f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Only the configured proxies are believed; the framework's default of trusting loopback is removed.
+            f.KnownProxies.Clear();
+            f.KnownIPNetworks.Clear();
+            foreach (var proxy in latchkey.Value.TrustedProxies)
+            {
+                f.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
+    }
+
+    private static RateLimitPartition<string> PerAddress(HttpContext context, string name, Func<RateLimitOptions, int> limit)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<LatchkeyServerOptions>>().Value.RateLimits;
+        var key = name + ":" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, limit(options)),
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+    }
+}

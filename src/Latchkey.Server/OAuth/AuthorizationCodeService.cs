@@ -1,0 +1,54 @@
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Hosting;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.OAuth;
+
+public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
+{
+    /// <summary>Stores a code (as a digest) and returns the redirect that delivers it (RFC 6749 §4.1.2).</summary>
+    public async Task<string> IssueAsync(AuthorizeRequest request, string userId, string workspaceId, long authTime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var code = SecretDigest.NewOpaqueSecret();
+        var now = time.GetUtcNow();
+        await codes.CreateAsync(
+            new AuthorizationCodeRow
+            {
+                CodeHash = SecretDigest.Compute(code),
+                ClientId = request.Client.ClientId,
+                UserId = userId,
+                WorkspaceId = workspaceId,
+                RedirectUri = request.RedirectUri,
+                CodeChallenge = request.CodeChallenge,
+                Scope = request.Scope,
+                Nonce = request.Nonce,
+                AuthTime = authTime,
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+                ExpiresAt = (now + options.Value.Lifetimes.AuthorizationCode).ToUnixTimeMilliseconds(),
+            },
+            cancellationToken);
+        return BuildRedirect(request.RedirectUri, request.State, ("code", code), ("iss", options.Value.ResolveIssuer()));
+    }
+
+    /// <summary>An error response to a verified redirect URI, with state and `iss` (RFC 9207).</summary>
+    public string BuildErrorRedirect(string redirectUri, string? state, OAuthError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return BuildRedirect(redirectUri, state, ("error", error.Error), ("error_description", error.Description), ("iss", options.Value.ResolveIssuer()));
+    }
+
+    private static string BuildRedirect(string redirectUri, string? state, params (string Name, string Value)[] values)
+    {
+        var url = redirectUri;
+        foreach (var (name, value) in values)
+        {
+            url = QueryHelpers.AddQueryString(url, name, value);
+        }
+
+        return state is null ? url : QueryHelpers.AddQueryString(url, "state", state);
+    }
+}

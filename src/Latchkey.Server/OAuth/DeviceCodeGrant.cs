@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using Latchkey.Protocol.OAuth;
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.OAuth;
+
+/// <summary>The device_code grant: polling responses of RFC 8628 §3.5.</summary>
+public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssuer issuer, TimeProvider time)
+{
+    public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    {
+        var deviceCode = p["device_code"];
+        if (deviceCode is null)
+        {
+            return (null, OAuthError.InvalidRequest("device_code is required."));
+        }
+
+        var hash = SecretDigest.Compute(deviceCode);
+        var row = await deviceCodes.FindByDeviceCodeAsync(hash, cancellationToken);
+        if (row is null || row.ClientId != client.ClientId)
+        {
+            return (null, OAuthError.InvalidGrant("The device code is invalid."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now >= row.ExpiresAt && row.Status is DeviceCodeRow.Pending or DeviceCodeRow.Approved)
+        {
+            return (null, new OAuthError(OAuthErrors.ExpiredToken, "The device code has expired. Start again."));
+        }
+
+        switch (row.Status)
+        {
+            case DeviceCodeRow.Denied:
+                return (null, new OAuthError(OAuthErrors.AccessDenied, "The request was denied."));
+            case DeviceCodeRow.Consumed:
+                return (null, OAuthError.InvalidGrant("The device code was already used."));
+            case DeviceCodeRow.Pending:
+                // RFC 8628 §3.5: polling faster than the interval earns slow_down, and the interval grows by 5 s.
+                var tooFast = row.LastPolledAt is not null && now - row.LastPolledAt.Value < row.IntervalSeconds * 1000;
+                var interval = tooFast ? row.IntervalSeconds + 5 : row.IntervalSeconds;
+                await deviceCodes.RecordPollAsync(hash, now, interval, cancellationToken);
+                return tooFast
+                    ? (null, new OAuthError(OAuthErrors.SlowDown, $"Polling too fast; wait {interval} seconds between requests."))
+                    : (null, new OAuthError(OAuthErrors.AuthorizationPending, "Waiting for the user to approve."));
+        }
+
+        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken);
+        if (!await deviceCodes.TryConsumeAsync(hash, grant.Id, cancellationToken))
+        {
+            return (null, OAuthError.InvalidGrant("The device code was already used."));
+        }
+
+        return (response, null);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Latchkey.Server.OAuth;
+
+public sealed record RegisteredClient
+{
+    public required string ClientId { get; init; }
+
+    public required string DisplayName { get; init; }
+
+    public required IReadOnlyList<string> RedirectUris { get; init; }
+
+    /// <summary>SHA-256 of the client secret (base64url). Null for public clients (RFC 6749 §2.1).</summary>
+    public string? SecretSha256 { get; init; }
+
+    public bool AllowDeviceCode { get; init; } = true;
+
+    public bool IsConfidential => SecretSha256 is not null;
+}

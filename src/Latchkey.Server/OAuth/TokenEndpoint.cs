@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using Latchkey.Protocol.OAuth;
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Audit;
+using Latchkey.Server.Storage.Repositories;
+
+namespace Latchkey.Server.OAuth;
+
+/// <summary>POST /oauth/token (RFC 6749 §3.2): dispatches on grant_type.</summary>
+public sealed class TokenEndpoint(
+    ClientAuthenticator authenticator,
+    AuthorizationCodeRepository codes,
+    GrantRepository grants,
+    TokenIssuer issuer,
+    RefreshTokenGrant refreshGrant,
+    DeviceCodeGrant deviceGrant,
+    AuditLog audit,
+    TimeProvider time)
+{
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (p, readError) = await OAuthRequestReader.ReadAsync(context, allowJson: true, cancellationToken);
+        if (p is null)
+        {
+            return OAuthResponses.Error(readError!);
+        }
+
+        var (client, clientError) = authenticator.Authenticate(context, p);
+        if (client is null)
+        {
+            return OAuthResponses.Error(clientError!, p.IsJson);
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString();
+        var outcome = p["grant_type"] switch
+        {
+            null => (null, OAuthError.InvalidRequest("grant_type is required.")),
+            GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, cancellationToken),
+            GrantTypes.RefreshToken => await refreshGrant.HandleAsync(client, p, ip, cancellationToken),
+            GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, cancellationToken),
+            _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code.")),
+        };
+        return outcome.Response is not null ? OAuthResponses.Json(outcome.Response) : OAuthResponses.Error(outcome.Error!, p.IsJson);
+    }
+
+    private async Task<(JsonObject? Response, OAuthError? Error)> ExchangeCodeAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    {
+        var code = p["code"];
+        if (code is null || p["redirect_uri"] is null || p["code_verifier"] is null)
+        {
+            return (null, OAuthError.InvalidRequest("code, redirect_uri and code_verifier are required."));
+        }
+
+        var codeHash = SecretDigest.Compute(code);
+        var row = await codes.FindAsync(codeHash, cancellationToken);
+        if (row is null)
+        {
+            return (null, OAuthError.InvalidGrant("The authorization code is invalid."));
+        }
+
+        if (row.ConsumedAt is not null)
+        {
+            await RevokeAfterReplayAsync(codeHash, row.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
+            return (null, OAuthError.InvalidGrant("The authorization code was already used."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now >= row.ExpiresAt)
+        {
+            return (null, OAuthError.InvalidGrant("The authorization code has expired."));
+        }
+
+        // RFC 6749 §4.1.3: the code must have been issued to this client, for this redirect_uri.
+        if (row.ClientId != client.ClientId)
+        {
+            return (null, OAuthError.InvalidGrant("The authorization code was issued to another client."));
+        }
+
+        if (!string.Equals(row.RedirectUri, p["redirect_uri"], StringComparison.Ordinal))
+        {
+            return (null, OAuthError.InvalidGrant("redirect_uri does not match the authorization request."));
+        }
+
+        // RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the stored code_challenge.
+        if (!Pkce.Verify(p["code_verifier"], row.CodeChallenge))
+        {
+            return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."));
+        }
+
+        if (!await codes.TryConsumeAsync(codeHash, now, cancellationToken))
+        {
+            var raced = await codes.FindAsync(codeHash, cancellationToken);
+            await RevokeAfterReplayAsync(codeHash, raced?.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
+            return (null, OAuthError.InvalidGrant("The authorization code was already used."));
+        }
+
+        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken);
+        if (!await codes.TryAttachGrantAsync(codeHash, grant.Id, cancellationToken))
+        {
+            // The code was replayed while this exchange was in flight: the tokens just made must not be used either.
+            await RevokeAfterReplayAsync(codeHash, grant.Id, row.UserId, client.ClientId, ip, cancellationToken);
+            return (null, OAuthError.InvalidGrant("The authorization code was already used."));
+        }
+
+        return (response, null);
+    }
+
+    /// <summary>RFC 6749 §4.1.2: if a code is used more than once, revoke the tokens already issued from it.</summary>
+    private async Task RevokeAfterReplayAsync(string codeHash, string? grantId, string userId, string clientId, string? ip, CancellationToken cancellationToken)
+    {
+        if (grantId is null or AuthorizationCodeRepository.ReplayedMarker)
+        {
+            await codes.MarkReplayedAsync(codeHash, cancellationToken);
+            grantId = null;
+        }
+
+        var detail = new JsonObject { ["grant_id"] = grantId };
+        await audit.WriteAsync(AuditEventTypes.AuthorizationCodeReplayed, userId, clientId: clientId, ipAddress: ip, detail: detail, cancellationToken: cancellationToken);
+        if (grantId is not null && await grants.RevokeAsync(grantId, "authorization_code_replayed", time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            await audit.WriteAsync(AuditEventTypes.GrantRevoked, userId, clientId: clientId, ipAddress: ip, detail: new JsonObject { ["grant_id"] = grantId, ["reason"] = "authorization_code_replayed" }, cancellationToken: cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+namespace Latchkey.Server.Pages.Device;
+
+public enum DeviceStage
+{
+    Enter,
+    Confirm,
+    Approved,
+    Denied,
+    Disabled,
+}

@@ -1,0 +1,27 @@
+using Latchkey.Server.Hosting;
+
+var commandArgs = OperatorCommands.IsOperatorCommand(args) ? args[1..] : args;
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
+builder.Configuration.AddCommandLine(commandArgs, new Dictionary<string, string>
+{
+    ["--port"] = "Latchkey:Port",
+    ["--listen"] = "Latchkey:ListenAddress",
+    ["--issuer"] = "Latchkey:Issuer",
+    ["--data-dir"] = "Latchkey:DataDirectory",
+    ["--database"] = "Latchkey:Database:Provider",
+    ["--connection-string"] = "Latchkey:Database:ConnectionString",
+});
+builder.AddLatchkeyServer();
+
+var app = builder.Build();
+if (OperatorCommands.IsOperatorCommand(args))
+{
+    return await OperatorCommands.RunAsync(app, args[0]);
+}
+
+app.UseLatchkeyServer();
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
+public partial class Program;

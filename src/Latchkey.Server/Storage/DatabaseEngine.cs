@@ -1,0 +1,7 @@
+namespace Latchkey.Server.Storage;
+
+public enum DatabaseEngine
+{
+    Sqlite,
+    Postgres,
+}

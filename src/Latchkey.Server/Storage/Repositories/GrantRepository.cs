@@ -1,0 +1,149 @@
+using System.Data.Common;
+using Dapper;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.Storage.Repositories;
+
+/// <summary>Grants and their refresh-token families, with rotation and reuse detection (RFC 9700 §4.14.2).</summary>
+public sealed class GrantRepository(IDbConnectionFactory db)
+{
+    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason";
+    private const string TokenColumns = "token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash";
+
+    public async Task CreateAsync(GrantRow grant, string refreshTokenHash, long refreshExpiresAt, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL)",
+            grant, tx, cancellationToken: cancellationToken));
+        await InsertTokenAsync(c, tx, refreshTokenHash, grant.Id, grant.CreatedAt, refreshExpiresAt, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<GrantRow?> FindAsync(string grantId, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<GrantRow>(new CommandDefinition(
+            $"SELECT {GrantColumns} FROM grants WHERE id = @grantId", new { grantId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<GrantRow?> FindByRefreshTokenAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<GrantRow>(new CommandDefinition(
+            $"SELECT g.{GrantColumns.Replace(", ", ", g.", StringComparison.Ordinal)} FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = @tokenHash",
+            new { tokenHash }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<RefreshTokenRow?> FindRefreshTokenAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<RefreshTokenRow>(new CommandDefinition(
+            $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @tokenHash", new { tokenHash }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Revokes a grant; false when it was already revoked (or does not exist).</summary>
+    public async Task<bool> RevokeAsync(string grantId, string reason, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE id = @grantId AND revoked_at IS NULL",
+            new { grantId, reason, now }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>
+    /// Consumes <paramref name="presentedHash"/> and stores <paramref name="newHash"/> as its successor, all in one
+    /// transaction. Concurrent use of one token yields one rotation and, for the loser, a grace retry.
+    /// </summary>
+    public async Task<RefreshRotation> RotateAsync(string presentedHash, string newHash, long now, long newExpiresAt, long graceMs, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await TryRotateOnceAsync(presentedHash, newHash, now, newExpiresAt, graceMs, cancellationToken);
+            if (result is not null)
+            {
+                return result;
+            }
+
+            if (attempt >= 2)
+            {
+                // Another writer keeps winning the race for this family; treat as reuse rather than loop.
+                return new RefreshRotation(RefreshOutcome.Reused, null);
+            }
+        }
+    }
+
+    private async Task<RefreshRotation?> TryRotateOnceAsync(string presentedHash, string newHash, long now, long newExpiresAt, long graceMs, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var token = await c.QuerySingleOrDefaultAsync<RefreshTokenRow>(new CommandDefinition(
+            $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @presentedHash", new { presentedHash }, tx, cancellationToken: cancellationToken));
+        if (token is null)
+        {
+            return new RefreshRotation(RefreshOutcome.Unknown, null);
+        }
+
+        var grant = await c.QuerySingleAsync<GrantRow>(new CommandDefinition(
+            $"SELECT {GrantColumns} FROM grants WHERE id = @id", new { id = token.GrantId }, tx, cancellationToken: cancellationToken));
+        if (grant.RevokedAt is not null)
+        {
+            return new RefreshRotation(RefreshOutcome.GrantRevoked, grant);
+        }
+
+        if (token.ConsumedAt is null)
+        {
+            if (now >= token.ExpiresAt)
+            {
+                return new RefreshRotation(RefreshOutcome.Expired, grant);
+            }
+
+            var updated = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE refresh_tokens SET consumed_at = @now, replaced_by_hash = @newHash WHERE token_hash = @presentedHash AND consumed_at IS NULL",
+                new { now, newHash, presentedHash }, tx, cancellationToken: cancellationToken));
+            if (updated != 1)
+            {
+                return null; // lost a race: look again, now as a consumed token
+            }
+
+            await InsertTokenAsync(c, tx, newHash, grant.Id, now, newExpiresAt, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return new RefreshRotation(RefreshOutcome.Rotated, grant);
+        }
+
+        var successor = token.ReplacedByHash is null ? null : await c.QuerySingleOrDefaultAsync<RefreshTokenRow>(new CommandDefinition(
+            $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @h", new { h = token.ReplacedByHash }, tx, cancellationToken: cancellationToken));
+        var isImmediatePrevious = successor is not null && successor.ConsumedAt is null;
+        if (isImmediatePrevious && now - token.ConsumedAt.Value <= graceMs)
+        {
+            // The client never saw the successor (its response was lost): retire it and answer with a new one.
+            var retired = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE refresh_tokens SET consumed_at = @now, replaced_by_hash = @newHash WHERE token_hash = @h AND consumed_at IS NULL",
+                new { now, newHash, h = successor!.TokenHash }, tx, cancellationToken: cancellationToken));
+            if (retired != 1)
+            {
+                return null;
+            }
+
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE refresh_tokens SET replaced_by_hash = @newHash WHERE token_hash = @presentedHash",
+                new { newHash, presentedHash }, tx, cancellationToken: cancellationToken));
+            await InsertTokenAsync(c, tx, newHash, grant.Id, now, newExpiresAt, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return new RefreshRotation(RefreshOutcome.GraceRetry, grant);
+        }
+
+        // RFC 9700 §4.14.2: reuse of an invalidated refresh token revokes the whole family.
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET revoked_at = @now, revoked_reason = 'refresh_token_reused' WHERE id = @id AND revoked_at IS NULL",
+            new { now, id = grant.Id }, tx, cancellationToken: cancellationToken));
+        await tx.CommitAsync(cancellationToken);
+        return new RefreshRotation(RefreshOutcome.Reused, grant with { RevokedAt = now, RevokedReason = "refresh_token_reused" });
+    }
+
+    private static Task<int> InsertTokenAsync(DbConnection c, DbTransaction tx, string hash, string grantId, long now, long expiresAt, CancellationToken cancellationToken)
+        => c.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@hash, @grantId, @now, @expiresAt, NULL, NULL)",
+            new { hash, grantId, now, expiresAt }, tx, cancellationToken: cancellationToken));
+}

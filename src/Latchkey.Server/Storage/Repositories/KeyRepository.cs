@@ -1,0 +1,76 @@
+using Dapper;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.Storage.Repositories;
+
+/// <summary>JWT signing keys and ASP.NET Data Protection keys: shared by every instance through the database.</summary>
+public sealed class KeyRepository(IDbConnectionFactory db)
+{
+    public async Task<IReadOnlyList<SigningKeyRow>> ListSigningKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var rows = await c.QueryAsync<SigningKeyRow>(new CommandDefinition(
+            "SELECT kid, public_key, private_key_protected, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid",
+            cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    /// <summary>Adds a key and retires every other active key, atomically.</summary>
+    public async Task AddActiveSigningKeyAsync(SigningKeyRow row, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE signing_keys SET retired_at = @now WHERE retired_at IS NULL", new { now = row.CreatedAt }, tx, cancellationToken: cancellationToken));
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, NULL)",
+            row, tx, cancellationToken: cancellationToken));
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Adds the first key only if there is no active key (two instances starting together create one).</summary>
+    public async Task<bool> TryAddFirstSigningKeyAsync(SigningKeyRow row, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        if (db.Engine == DatabaseEngine.Postgres)
+        {
+            await c.ExecuteAsync(new CommandDefinition("LOCK TABLE signing_keys IN EXCLUSIVE MODE", transaction: tx, cancellationToken: cancellationToken));
+        }
+
+        var active = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL", transaction: tx, cancellationToken: cancellationToken));
+        if (active > 0)
+        {
+            return false;
+        }
+
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, NULL)",
+            row, tx, cancellationToken: cancellationToken));
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task DeleteSigningKeysRetiredBeforeAsync(long cutoff, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < @cutoff", new { cutoff }, cancellationToken: cancellationToken));
+    }
+
+    public IReadOnlyList<string> ListDataProtectionKeys()
+    {
+        // IXmlRepository is synchronous by contract.
+        using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY created_at").AsList();
+    }
+
+    public void StoreDataProtectionKey(string friendlyName, string xml, long now)
+    {
+        using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        c.Execute(
+            "INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES (@friendlyName, @xml, @now) ON CONFLICT (friendly_name) DO NOTHING",
+            new { friendlyName, xml, now });
+    }
+}

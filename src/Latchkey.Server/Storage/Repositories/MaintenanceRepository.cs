@@ -1,0 +1,20 @@
+using Dapper;
+
+namespace Latchkey.Server.Storage.Repositories;
+
+/// <summary>Removes rows that can no longer be used. Authorization codes are kept a day past expiry so a replay is still recognised.</summary>
+public sealed class MaintenanceRepository(IDbConnectionFactory db)
+{
+    public async Task<int> DeleteExpiredAsync(long now, CancellationToken cancellationToken)
+    {
+        const long day = 24L * 3600 * 1000;
+        await using var c = await db.OpenAsync(cancellationToken);
+        var total = 0;
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM authorization_codes WHERE expires_at < @cutoff", new { cutoff = now - day }, cancellationToken: cancellationToken));
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM device_codes WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM refresh_tokens WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM setup_tokens WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM login_throttle WHERE window_start < @cutoff AND (locked_until IS NULL OR locked_until < @now)", new { cutoff = now - day, now }, cancellationToken: cancellationToken));
+        return total;
+    }
+}

@@ -1,0 +1,76 @@
+using Dapper;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.Storage.Repositories;
+
+public sealed class UserRepository(IDbConnectionFactory db)
+{
+    private const string Columns = "id, email, normalized_email, password_hash, totp_secret_protected, totp_enrolled_at, last_totp_step, created_at";
+
+    public async Task<UserRow?> FindByNormalizedEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<UserRow>(
+            new CommandDefinition($"SELECT {Columns} FROM users WHERE normalized_email = @normalizedEmail", new { normalizedEmail }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<UserRow?> FindByIdAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<UserRow>(
+            new CommandDefinition($"SELECT {Columns} FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM users", cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Creates the user with a personal workspace they own, atomically. False when the email is taken.</summary>
+    public async Task<bool> TryCreateWithPersonalWorkspaceAsync(UserRow user, WorkspaceRow workspace, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO users ({Columns}) VALUES (@Id, @Email, @NormalizedEmail, @PasswordHash, @TotpSecretProtected, @TotpEnrolledAt, @LastTotpStep, @CreatedAt)",
+                user, tx, cancellationToken: cancellationToken));
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO workspaces (id, name, plan_type, personal_owner_id, created_at) VALUES (@Id, @Name, @PlanType, @PersonalOwnerId, @CreatedAt)",
+                workspace, tx, cancellationToken: cancellationToken));
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (@workspaceId, @userId, 'owner', @now)",
+                new { workspaceId = workspace.Id, userId = user.Id, now = user.CreatedAt }, tx, cancellationToken: cancellationToken));
+            await tx.CommitAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return false;
+        }
+    }
+
+    public async Task SetTotpSecretAsync(string userId, string protectedSecret, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET totp_secret_protected = @protectedSecret, totp_enrolled_at = @now, last_totp_step = NULL WHERE id = @userId",
+            new { userId, protectedSecret, now }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Records a TOTP time step as used; false if that step (or a later one) was already used.
+    /// RFC 6238 §5.2: a verifier must not accept the same OTP twice.
+    /// </summary>
+    public async Task<bool> TryUseTotpStepAsync(string userId, long step, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var rows = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET last_totp_step = @step WHERE id = @userId AND (last_totp_step IS NULL OR last_totp_step < @step)",
+            new { userId, step }, cancellationToken: cancellationToken));
+        return rows == 1;
+    }
+}

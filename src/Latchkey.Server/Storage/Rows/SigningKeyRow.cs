@@ -1,0 +1,16 @@
+namespace Latchkey.Server.Storage.Rows;
+
+public sealed record SigningKeyRow
+{
+    public required string Kid { get; init; }
+
+    /// <summary>SubjectPublicKeyInfo, base64.</summary>
+    public required string PublicKey { get; init; }
+
+    /// <summary>PKCS#8 private key, protected with ASP.NET Data Protection.</summary>
+    public required string PrivateKeyProtected { get; init; }
+
+    public long CreatedAt { get; init; }
+
+    public long? RetiredAt { get; init; }
+}

@@ -1,0 +1,20 @@
+namespace Latchkey.Server.Storage.Rows;
+
+public sealed record UserRow
+{
+    public required string Id { get; init; }
+
+    public required string Email { get; init; }
+
+    public required string NormalizedEmail { get; init; }
+
+    public required string PasswordHash { get; init; }
+
+    public string? TotpSecretProtected { get; init; }
+
+    public long? TotpEnrolledAt { get; init; }
+
+    public long? LastTotpStep { get; init; }
+
+    public long CreatedAt { get; init; }
+}
