@@ -78,8 +78,12 @@ public sealed class GrantRepository(IDbConnectionFactory db)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        // Lock the presented token's row: under READ COMMITTED each statement sees a new snapshot, so without the lock a
+        // concurrent retry could read this row before and its successor after another rotation, and look like reuse.
+        // SQLite needs no lock clause: its transactions begin with the write lock (BEGIN IMMEDIATE).
+        var lockClause = db.Engine == DatabaseEngine.Postgres ? " FOR UPDATE" : string.Empty;
         var token = await c.QuerySingleOrDefaultAsync<RefreshTokenRow>(new CommandDefinition(
-            $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @presentedHash", new { presentedHash }, tx, cancellationToken: cancellationToken));
+            $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @presentedHash{lockClause}", new { presentedHash }, tx, cancellationToken: cancellationToken));
         if (token is null)
         {
             return new RefreshRotation(RefreshOutcome.Unknown, null);

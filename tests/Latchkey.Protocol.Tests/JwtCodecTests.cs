@@ -1,0 +1,173 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json.Nodes;
+using Latchkey.Protocol.Jwt;
+
+namespace Latchkey.Protocol.Tests;
+
+public sealed class JwtCodecTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+
+    private static JsonObject Payload(long exp, long? nbf = null)
+    {
+        var p = new JsonObject { ["iss"] = "https://issuer.example", ["aud"] = "client", ["sub"] = "u1", ["exp"] = exp };
+        if (nbf is not null)
+        {
+            p["nbf"] = nbf;
+        }
+
+        return p;
+    }
+
+    private static JwtValidationParameters Params(EcSigningKey key, DateTimeOffset? now = null) => new()
+    {
+        ResolveKey = kid => kid == key.KeyId ? key : null,
+        Now = now ?? Now,
+        Issuer = "https://issuer.example",
+        Audience = "client",
+    };
+
+    [Fact]
+    public void Validate_SignedToken_ReturnsPayload()
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), key);
+
+        var result = JwtCodec.Validate(token, Params(key));
+
+        Assert.True(result.IsValid, result.Error);
+        Assert.Equal("u1", (string?)result.Payload!["sub"]);
+        Assert.Equal("ES256", result.Header!.Algorithm);
+    }
+
+    [Fact]
+    public void Validate_AlgNone_IsRejected_Rfc8725Section3_1()
+    {
+        using var key = EcSigningKey.Generate();
+        var header = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{{\"alg\":\"none\",\"kid\":\"{key.KeyId}\"}}"));
+        var body = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Payload(Now.ToUnixTimeSeconds() + 600).ToJsonString()));
+
+        var result = JwtCodec.Validate($"{header}.{body}.", Params(key));
+
+        Assert.False(result.IsValid);
+        Assert.Equal("unsupported_alg", result.Error);
+    }
+
+    [Fact]
+    public void Validate_HeaderClaimsHs256_IsRejectedEvenWithValidEsSignature()
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), key);
+        var parts = token.Split('.');
+        parts[0] = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{{\"alg\":\"HS256\",\"kid\":\"{key.KeyId}\"}}"));
+
+        Assert.Equal("unsupported_alg", JwtCodec.Validate(string.Join('.', parts), Params(key)).Error);
+    }
+
+    [Fact]
+    public void Validate_TamperedPayload_FailsSignature()
+    {
+        using var key = EcSigningKey.Generate();
+        var parts = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), key).Split('.');
+        var tampered = Payload(Now.ToUnixTimeSeconds() + 600);
+        tampered["sub"] = "admin";
+        parts[1] = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(tampered.ToJsonString()));
+
+        Assert.Equal("bad_signature", JwtCodec.Validate(string.Join('.', parts), Params(key)).Error);
+    }
+
+    [Fact]
+    public void Validate_UnknownKid_IsRejected()
+    {
+        using var signer = EcSigningKey.Generate();
+        using var other = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), signer);
+
+        Assert.Equal("unknown_kid", JwtCodec.Validate(token, Params(other)).Error);
+    }
+
+    [Fact]
+    public void Validate_KeyWithSameKidButDifferentKey_FailsSignature()
+    {
+        using var signer = EcSigningKey.Generate();
+        using var impostor = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), signer);
+        var p = Params(impostor) with { ResolveKey = _ => impostor };
+
+        Assert.Equal("bad_signature", JwtCodec.Validate(token, p).Error);
+    }
+
+    [Theory]
+    [InlineData(-61, false)] // exp 61 s ago: beyond the 60 s skew
+    [InlineData(-60, false)] // exactly at exp + skew: expired
+    [InlineData(-59, true)]  // one second inside the skew
+    public void Validate_Expiry_HonoursSixtySecondSkew(int expOffsetSeconds, bool valid)
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + expOffsetSeconds), key);
+
+        var result = JwtCodec.Validate(token, Params(key));
+
+        Assert.Equal(valid, result.IsValid);
+        if (!valid)
+        {
+            Assert.Equal("expired", result.Error);
+        }
+    }
+
+    [Theory]
+    [InlineData(61, false)]
+    [InlineData(60, true)]
+    public void Validate_NotBefore_HonoursSkew(int nbfOffsetSeconds, bool valid)
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600, Now.ToUnixTimeSeconds() + nbfOffsetSeconds), key);
+
+        Assert.Equal(valid, JwtCodec.Validate(token, Params(key)).IsValid);
+    }
+
+    [Fact]
+    public void Validate_WrongIssuerOrAudience_IsRejected()
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), key);
+
+        Assert.Equal("bad_issuer", JwtCodec.Validate(token, Params(key) with { Issuer = "https://evil.example" }).Error);
+        Assert.Equal("bad_audience", JwtCodec.Validate(token, Params(key) with { Audience = "other" }).Error);
+    }
+
+    [Fact]
+    public void Validate_MissingExp_IsRejected()
+    {
+        using var key = EcSigningKey.Generate();
+        var token = JwtCodec.Sign(new JsonObject { ["iss"] = "https://issuer.example", ["aud"] = "client" }, key);
+
+        Assert.Equal("missing_exp", JwtCodec.Validate(token, Params(key)).Error);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a.b")]
+    [InlineData("a.b.c.d")]
+    [InlineData("!!!.???.###")]
+    [InlineData("eyJhbGciOiJFUzI1NiJ9.bm90IGpzb24.AAAA")]
+    public void Validate_Garbage_IsMalformedNotAnException(string token)
+    {
+        using var key = EcSigningKey.Generate();
+        Assert.Equal("malformed", JwtCodec.Validate(token, Params(key)).Error);
+    }
+
+    [Fact]
+    public void FromJwk_RoundTripsPublicKey()
+    {
+        using var key = EcSigningKey.Generate();
+        using var publicOnly = EcSigningKey.FromJwk(key.ToPublicJwk());
+        var token = JwtCodec.Sign(Payload(Now.ToUnixTimeSeconds() + 600), key);
+
+        Assert.Equal(key.KeyId, publicOnly.KeyId);
+        Assert.False(publicOnly.HasPrivateKey);
+        Assert.True(JwtCodec.Validate(token, Params(publicOnly)).IsValid);
+        Assert.Null(key.ToPublicJwk()["d"]);
+    }
+}

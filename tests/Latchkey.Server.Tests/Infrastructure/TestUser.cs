@@ -1,0 +1,3 @@
+namespace Latchkey.Server.Tests.Infrastructure;
+
+public sealed record TestUser(string Id, string Email, string Password, string TotpSecret, string WorkspaceId);

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Latchkey.Server.Tests.Infrastructure;
+
+/// <summary>A cookie-keeping, non-redirecting client that fills in forms as a browser would (antiforgery included).</summary>
+public sealed partial class WebSession : IDisposable
+{
+    public WebSession(WebApplicationFactory<Program> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    }
+
+    public HttpClient Client { get; }
+
+    public async Task<(HttpResponseMessage Response, string Body)> GetAsync(string url)
+    {
+        var response = await Client.GetAsync(new Uri(url, UriKind.RelativeOrAbsolute));
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Loads <paramref name="pageUrl"/>, takes its antiforgery token, and posts the fields to it (or to <paramref name="postUrl"/>).</summary>
+    public async Task<(HttpResponseMessage Response, string Body)> SubmitAsync(string pageUrl, IDictionary<string, string> fields, string? postUrl = null)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var (page, html) = await GetAsync(pageUrl);
+        var token = Hidden(html, "__RequestVerificationToken")
+            ?? throw new InvalidOperationException($"No antiforgery token on {pageUrl} ({(int)page.StatusCode}): {html[..Math.Min(html.Length, 400)]}");
+        return await PostAsync(postUrl ?? pageUrl, new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token });
+    }
+
+    public async Task<(HttpResponseMessage Response, string Body)> PostAsync(string url, IDictionary<string, string> fields)
+    {
+        using var content = new FormUrlEncodedContent(fields);
+        var response = await Client.PostAsync(new Uri(url, UriKind.RelativeOrAbsolute), content);
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    public static string? Hidden(string html, string name)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        var m = Regex.Match(html, $"name=\"{Regex.Escape(name)}\"[^>]*value=\"([^\"]*)\"");
+        if (!m.Success)
+        {
+            m = Regex.Match(html, $"value=\"([^\"]*)\"[^>]*name=\"{Regex.Escape(name)}\"");
+        }
+
+        return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+    }
+
+    public static string? Element(string html, string id)
+    {
+        var m = Regex.Match(html, $"id=\"{Regex.Escape(id)}\"[^>]*>([^<]*)<");
+        return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+    }
+
+    public void Dispose() => Client.Dispose();
+}

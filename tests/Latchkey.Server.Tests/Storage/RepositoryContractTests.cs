@@ -1,0 +1,300 @@
+using Dapper;
+using Latchkey.Server.Storage;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Latchkey.Server.Tests.Storage;
+
+/// <summary>What every storage engine must do. Each engine runs this whole class against a fresh real database.</summary>
+public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+
+    protected IDbConnectionFactory Db { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        database = await TestDatabase.CreateAsync(engine);
+        Db = database.CreateFactory();
+        await new SchemaMigrator(Db, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Db is IAsyncDisposable d)
+        {
+            await d.DisposeAsync();
+        }
+
+        await database.DisposeAsync();
+    }
+
+    private async Task<(UserRow User, WorkspaceRow Workspace)> NewUserAsync(string? email = null)
+    {
+        email ??= $"u-{Guid.NewGuid():N}@example.com";
+        var user = new UserRow { Id = "user_" + Guid.NewGuid().ToString("N"), Email = email, NormalizedEmail = email.ToLowerInvariant(), PasswordHash = "h", CreatedAt = 1 };
+        var ws = new WorkspaceRow { Id = "ws_" + Guid.NewGuid().ToString("N"), Name = "w", PlanType = "team", PersonalOwnerId = user.Id, CreatedAt = 1 };
+        Assert.True(await new UserRepository(Db).TryCreateWithPersonalWorkspaceAsync(user, ws, CancellationToken.None));
+        return (user, ws);
+    }
+
+    private async Task<GrantRow> NewGrantAsync(string refreshHash, long expiresAt = 10_000_000)
+    {
+        var (user, ws) = await NewUserAsync();
+        var grant = new GrantRow { Id = "grant_" + Guid.NewGuid().ToString("N"), UserId = user.Id, WorkspaceId = ws.Id, ClientId = "c", Scope = "openid", AuthTime = 1, CreatedAt = 1 };
+        await new GrantRepository(Db).CreateAsync(grant, refreshHash, expiresAt, CancellationToken.None);
+        return grant;
+    }
+
+    [Fact]
+    public async Task Migrate_RunTwice_IsIdempotent()
+    {
+        var again = await new SchemaMigrator(Db, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        Assert.Empty(again);
+    }
+
+    [Fact]
+    public async Task CreateUser_DuplicateEmail_IsRefusedAndLeavesNoWorkspace()
+    {
+        var (first, _) = await NewUserAsync("same@example.com");
+        var dup = new UserRow { Id = "user_dup", Email = "same@example.com", NormalizedEmail = "same@example.com", PasswordHash = "h", CreatedAt = 1 };
+        var ws = new WorkspaceRow { Id = "ws_dup", Name = "w", PlanType = "team", PersonalOwnerId = "user_dup", CreatedAt = 1 };
+
+        Assert.False(await new UserRepository(Db).TryCreateWithPersonalWorkspaceAsync(dup, ws, CancellationToken.None));
+        Assert.Empty(await new WorkspaceRepository(Db).ListForUserAsync("user_dup", CancellationToken.None));
+        Assert.NotNull(await new UserRepository(Db).FindByIdAsync(first.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TotpStep_UsedOnce_Rfc6238Section5_2()
+    {
+        var (user, _) = await NewUserAsync();
+        var users = new UserRepository(Db);
+
+        Assert.True(await users.TryUseTotpStepAsync(user.Id, 100, CancellationToken.None));
+        Assert.False(await users.TryUseTotpStepAsync(user.Id, 100, CancellationToken.None));
+        Assert.False(await users.TryUseTotpStepAsync(user.Id, 99, CancellationToken.None));
+        Assert.True(await users.TryUseTotpStepAsync(user.Id, 101, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecoveryCode_IsSingleUse()
+    {
+        var (user, _) = await NewUserAsync();
+        var security = new AccountSecurityRepository(Db);
+        await security.ReplaceRecoveryCodesAsync(user.Id, ["h1", "h2"], CancellationToken.None);
+
+        Assert.True(await security.TryUseRecoveryCodeAsync(user.Id, "h1", 5, CancellationToken.None));
+        Assert.False(await security.TryUseRecoveryCodeAsync(user.Id, "h1", 6, CancellationToken.None));
+        Assert.False(await security.TryUseRecoveryCodeAsync(user.Id, "nope", 6, CancellationToken.None));
+        Assert.Equal(1, await security.CountUnusedRecoveryCodesAsync(user.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Throttle_LocksAfterMaxFailuresWithinWindow()
+    {
+        var security = new AccountSecurityRepository(Db);
+        for (var i = 0; i < 4; i++)
+        {
+            await security.RecordFailureAsync("k", 1000 + i, 60_000, 5, 30_000, CancellationToken.None);
+        }
+
+        Assert.Null(await security.GetLockedUntilAsync("k", CancellationToken.None));
+        await security.RecordFailureAsync("k", 1010, 60_000, 5, 30_000, CancellationToken.None);
+        Assert.Equal(31_010, await security.GetLockedUntilAsync("k", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SetupToken_ConsumedExactlyOnce_EvenConcurrently()
+    {
+        var security = new AccountSecurityRepository(Db);
+        await security.CreateSetupTokenAsync("t", 0, 1000, CancellationToken.None);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => security.TryConsumeSetupTokenAsync("t", 10, CancellationToken.None)));
+
+        Assert.Single(results, r => r);
+    }
+
+    [Fact]
+    public async Task SetupToken_Expired_CannotBeConsumed()
+    {
+        var security = new AccountSecurityRepository(Db);
+        await security.CreateSetupTokenAsync("t2", 0, 1000, CancellationToken.None);
+
+        Assert.False(await security.TryConsumeSetupTokenAsync("t2", 1000, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AuthorizationCode_ConsumedExactlyOnce_EvenConcurrently_Rfc6749Section4_1_2()
+    {
+        var codes = new AuthorizationCodeRepository(Db);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "c1", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => codes.TryConsumeAsync("c1", 5, CancellationToken.None)));
+
+        Assert.Single(results, r => r);
+        Assert.Equal(5, (await codes.FindAsync("c1", CancellationToken.None))!.ConsumedAt);
+    }
+
+    [Fact]
+    public async Task AuthorizationCode_ReplayMarkerBlocksLateGrantAttachment()
+    {
+        var codes = new AuthorizationCodeRepository(Db);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "c2", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+
+        await codes.MarkReplayedAsync("c2", CancellationToken.None);
+
+        Assert.False(await codes.TryAttachGrantAsync("c2", "grant_x", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Refresh_Rotate_ConsumesOldAndStoresNew()
+    {
+        var grant = await NewGrantAsync("r0");
+        var grants = new GrantRepository(Db);
+
+        var rotation = await grants.RotateAsync("r0", "r1", 100, 10_000, 30_000, CancellationToken.None);
+
+        Assert.Equal(RefreshOutcome.Rotated, rotation.Outcome);
+        Assert.Equal(grant.Id, rotation.Grant!.Id);
+        Assert.Equal(100, (await grants.FindRefreshTokenAsync("r0", CancellationToken.None))!.ConsumedAt);
+        Assert.Null((await grants.FindRefreshTokenAsync("r1", CancellationToken.None))!.ConsumedAt);
+    }
+
+    [Fact]
+    public async Task Refresh_PreviousTokenWithinGrace_IsAnsweredAndSupersedesSuccessor()
+    {
+        await NewGrantAsync("g0");
+        var grants = new GrantRepository(Db);
+        await grants.RotateAsync("g0", "g1", 100, 10_000, 30_000, CancellationToken.None);
+
+        var retry = await grants.RotateAsync("g0", "g2", 100 + 30_000, 10_000, 30_000, CancellationToken.None);
+
+        Assert.Equal(RefreshOutcome.GraceRetry, retry.Outcome);
+        Assert.NotNull((await grants.FindRefreshTokenAsync("g1", CancellationToken.None))!.ConsumedAt);
+        Assert.Equal(RefreshOutcome.Rotated, (await grants.RotateAsync("g2", "g3", 200, 10_000, 30_000, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task Refresh_PreviousTokenAfterGrace_RevokesWholeGrant_Rfc9700Section4_14_2()
+    {
+        var grant = await NewGrantAsync("h0");
+        var grants = new GrantRepository(Db);
+        await grants.RotateAsync("h0", "h1", 100, 10_000, 30_000, CancellationToken.None);
+
+        var reuse = await grants.RotateAsync("h0", "h2", 100 + 30_001, 10_000, 30_000, CancellationToken.None);
+
+        Assert.Equal(RefreshOutcome.Reused, reuse.Outcome);
+        Assert.NotNull((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
+        Assert.Equal(RefreshOutcome.GrantRevoked, (await grants.RotateAsync("h1", "h3", 200, 10_000, 30_000, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task Refresh_OlderThanImmediatePrevious_IsReuseEvenInsideGrace()
+    {
+        var grant = await NewGrantAsync("k0");
+        var grants = new GrantRepository(Db);
+        await grants.RotateAsync("k0", "k1", 100, 10_000, 30_000, CancellationToken.None);
+        await grants.RotateAsync("k1", "k2", 110, 10_000, 30_000, CancellationToken.None);
+
+        Assert.Equal(RefreshOutcome.Reused, (await grants.RotateAsync("k0", "k3", 120, 10_000, 30_000, CancellationToken.None)).Outcome);
+        Assert.NotNull((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
+    }
+
+    [Fact]
+    public async Task Refresh_Expired_IsReportedAndNotRotated()
+    {
+        await NewGrantAsync("e0", expiresAt: 1000);
+        var grants = new GrantRepository(Db);
+
+        Assert.Equal(RefreshOutcome.Expired, (await grants.RotateAsync("e0", "e1", 1000, 10_000, 30_000, CancellationToken.None)).Outcome);
+        Assert.Null(await grants.FindRefreshTokenAsync("e1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Refresh_ConcurrentUseOfOneToken_OneRotationRestGraceRetries_GrantSurvives()
+    {
+        var grant = await NewGrantAsync("p0");
+        var grants = new GrantRepository(Db);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => grants.RotateAsync("p0", "p-new-" + i, 100, 10_000, 30_000, CancellationToken.None)));
+
+        Assert.Single(results, r => r.Outcome == RefreshOutcome.Rotated);
+        Assert.All(results, r => Assert.Contains(r.Outcome, new[] { RefreshOutcome.Rotated, RefreshOutcome.GraceRetry }));
+        Assert.Null((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
+    }
+
+    [Fact]
+    public async Task DeviceCode_DecidedOnceAndConsumedOnce_Rfc8628()
+    {
+        var devices = new DeviceCodeRepository(Db);
+        Assert.True(await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "d", UserCodeHash = "u", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None));
+        Assert.False(await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "d2", UserCodeHash = "u", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None));
+
+        Assert.True(await devices.TryDecideAsync("u", DeviceCodeRow.Approved, "user", "ws", 1, 10, CancellationToken.None));
+        Assert.False(await devices.TryDecideAsync("u", DeviceCodeRow.Denied, "user", null, 1, 11, CancellationToken.None));
+        Assert.True(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
+        Assert.False(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DeviceCode_Expired_CannotBeApproved()
+    {
+        var devices = new DeviceCodeRepository(Db);
+        await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "x", UserCodeHash = "xu", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None);
+
+        Assert.False(await devices.TryDecideAsync("xu", DeviceCodeRow.Approved, "user", "ws", 1, 1000, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SigningKeys_FirstKeyCreatedOnce_RotationRetiresPrevious()
+    {
+        var keys = new KeyRepository(Db);
+        var row = new SigningKeyRow { Kid = "k1", PublicKey = "p", PrivateKeyProtected = "s", CreatedAt = 1 };
+
+        Assert.True(await keys.TryAddFirstSigningKeyAsync(row, CancellationToken.None));
+        Assert.False(await keys.TryAddFirstSigningKeyAsync(row with { Kid = "k2" }, CancellationToken.None));
+        await keys.AddActiveSigningKeyAsync(row with { Kid = "k3", CreatedAt = 2 }, CancellationToken.None);
+
+        var all = await keys.ListSigningKeysAsync(CancellationToken.None);
+        Assert.Equal(["k3", "k1"], all.Select(k => k.Kid));
+        Assert.Null(all[0].RetiredAt);
+        Assert.Equal(2, all[1].RetiredAt);
+    }
+
+    [Fact]
+    public async Task Cleanup_RemovesExpiredButKeepsRecentCodesForReplayDetection()
+    {
+        var codes = new AuthorizationCodeRepository(Db);
+        const long day = 24L * 3600 * 1000;
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "old", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "s", ExpiresAt = 1000 }, CancellationToken.None);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "recent", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "s", ExpiresAt = day + 5000 }, CancellationToken.None);
+        await new AccountSecurityRepository(Db).CreateSetupTokenAsync("expired-setup", 0, 10, CancellationToken.None);
+
+        await new MaintenanceRepository(Db).DeleteExpiredAsync(day + 2000, CancellationToken.None);
+
+        Assert.Null(await codes.FindAsync("old", CancellationToken.None));
+        Assert.NotNull(await codes.FindAsync("recent", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Audit_AppendAndQueryByType()
+    {
+        var audit = new AuditRepository(Db);
+        await audit.AppendAsync(new AuditEventRow { OccurredAt = 1, EventType = "a", UserId = "u1" }, CancellationToken.None);
+        await audit.AppendAsync(new AuditEventRow { OccurredAt = 2, EventType = "b", UserId = "u1", Detail = "{\"x\":1}" }, CancellationToken.None);
+
+        var b = await audit.QueryAsync("b", null, 10, CancellationToken.None);
+
+        Assert.Single(b);
+        Assert.Equal("{\"x\":1}", b[0].Detail);
+        Assert.Equal(2, (await audit.QueryAsync(null, "u1", 10, CancellationToken.None)).Count);
+    }
+}
+
+public sealed class SqliteRepositoryContractTests() : RepositoryContractTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresRepositoryContractTests() : RepositoryContractTests(DatabaseEngine.Postgres);
