@@ -1,0 +1,225 @@
+using System.Net;
+using Latchkey.Server.Accounts;
+using Latchkey.Server.Storage;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Tests.Infrastructure;
+
+namespace Latchkey.Server.Tests.Accounts;
+
+public sealed class SignInTests : IAsyncLifetime
+{
+    private LatchkeyServerFactory factory = null!;
+
+    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
+
+    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
+
+    private static Dictionary<string, string> Login(string email, string password) => new() { ["email"] = email, ["password"] = password };
+
+    [Fact]
+    public async Task WrongPassword_AndUnknownEmail_GetIdenticalAnswers()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+
+        var (wrong, wrongBody) = await session.SubmitAsync("/account/login", Login(user.Email, "not the password at all"));
+        var (unknown, unknownBody) = await session.SubmitAsync("/account/login", Login("nobody-" + Guid.NewGuid() + "@example.com", "not the password at all"));
+
+        Assert.Equal(wrong.StatusCode, unknown.StatusCode);
+        Assert.Contains("The email or password is incorrect.", wrongBody, StringComparison.Ordinal);
+        Assert.Contains("The email or password is incorrect.", unknownBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FiveFailures_LockOut_EvenTheRightPassword_ThenExpire()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        for (var i = 0; i < 5; i++)
+        {
+            await session.SubmitAsync("/account/login", Login(user.Email, "wrong password " + i));
+        }
+
+        var (locked, body) = await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        Assert.Contains("Too many failed attempts", body, StringComparison.Ordinal);
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(15));
+        var (after, _) = await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownEmail_LocksOutTheSameWay_SoLockoutRevealsNothing()
+    {
+        using var session = new WebSession(factory);
+        var email = "ghost-" + Guid.NewGuid() + "@example.com";
+        for (var i = 0; i < 5; i++)
+        {
+            await session.SubmitAsync("/account/login", Login(email, "wrong password " + i));
+        }
+
+        var (locked, _) = await session.SubmitAsync("/account/login", Login(email, "anything at all"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+    }
+
+    [Fact]
+    public async Task PasswordAlone_DoesNotSignIn_MfaRequired()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+
+        var (device, _) = await session.GetAsync("/device");
+
+        Assert.Equal(HttpStatusCode.Redirect, device.StatusCode);
+        Assert.Contains("/account/login", device.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NewAccount_IsForcedToEnrollTotp_AndGetsTenRecoveryCodes()
+    {
+        var email = $"new-{Guid.NewGuid():N}@example.com";
+        await factory.Get<AccountService>().CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
+        using var session = new WebSession(factory);
+
+        var (login, _) = await session.SubmitAsync("/account/login", Login(email, TestAccounts.Password));
+        Assert.Equal("/account/mfa-setup", login.Headers.Location!.OriginalString);
+        var (_, setupHtml) = await session.GetAsync("/account/mfa-setup");
+        var key = WebSession.Element(setupHtml, "manual-key")!;
+        Assert.Contains("data:image/png;base64,", setupHtml, StringComparison.Ordinal);
+
+        var (bad, _) = await session.SubmitAsync("/account/mfa-setup", new Dictionary<string, string> { ["code"] = "000000", ["protectedSecret"] = WebSession.Hidden(setupHtml, "protectedSecret")! });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        var token = WebSession.Hidden(setupHtml, "__RequestVerificationToken")!;
+        var (ok, codesHtml) = await session.PostAsync("/account/mfa-setup", new Dictionary<string, string>
+        {
+            ["code"] = TestAccounts.CurrentCode(factory, key),
+            ["protectedSecret"] = WebSession.Hidden(setupHtml, "protectedSecret")!,
+            ["__RequestVerificationToken"] = token,
+        });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(10, System.Text.RegularExpressions.Regex.Count(codesHtml, "<li>[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}</li>"));
+        var (home, _) = await session.GetAsync("/device");
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+    }
+
+    [Fact]
+    public async Task EnrollmentSecretFromAnotherUser_IsRejected()
+    {
+        var emailA = $"a-{Guid.NewGuid():N}@example.com";
+        var emailB = $"b-{Guid.NewGuid():N}@example.com";
+        var accounts = factory.Get<AccountService>();
+        await accounts.CreateUserAsync(emailA, TestAccounts.Password, CancellationToken.None);
+        await accounts.CreateUserAsync(emailB, TestAccounts.Password, CancellationToken.None);
+        using var a = new WebSession(factory);
+        using var b = new WebSession(factory);
+        await a.SubmitAsync("/account/login", Login(emailA, TestAccounts.Password));
+        await b.SubmitAsync("/account/login", Login(emailB, TestAccounts.Password));
+        var (_, htmlA) = await a.GetAsync("/account/mfa-setup");
+
+        var (response, _) = await b.SubmitAsync("/account/mfa-setup", new Dictionary<string, string>
+        {
+            ["code"] = TestAccounts.CurrentCode(factory, WebSession.Element(htmlA, "manual-key")!),
+            ["protectedSecret"] = WebSession.Hidden(htmlA, "protectedSecret")!,
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Null((await factory.Get<UserRepository>().FindByNormalizedEmailAsync(emailB, CancellationToken.None))!.TotpSecretProtected);
+    }
+
+    [Fact]
+    public async Task SameTotpCode_WorksOnlyOnce_Rfc6238Section5_2()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        var code = TestAccounts.CurrentCode(factory, user.TotpSecret);
+        using var first = new WebSession(factory);
+        using var second = new WebSession(factory);
+        await first.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        await second.SubmitAsync("/account/login", Login(user.Email, user.Password));
+
+        var (ok, _) = await first.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = code });
+        var (replay, _) = await second.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = code });
+
+        Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+    }
+
+    [Fact]
+    public async Task RecoveryCode_SignsInOnce()
+    {
+        var email = $"r-{Guid.NewGuid():N}@example.com";
+        var accounts = factory.Get<AccountService>();
+        var created = await accounts.CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
+        var secret = Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, TestAccounts.CurrentCode(factory, secret), null, CancellationToken.None);
+
+        async Task<HttpStatusCode> TryAsync()
+        {
+            using var s = new WebSession(factory);
+            await s.SubmitAsync("/account/login", Login(email, TestAccounts.Password));
+            return (await s.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = codes![0].ToUpperInvariant() })).Response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, await TryAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, await TryAsync());
+    }
+
+    [Fact]
+    public async Task MfaGuessing_LocksOutAfterFiveWrongCodes()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        for (var i = 0; i < 5; i++)
+        {
+            await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = "00000" + i });
+        }
+
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        var (response, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_ExternalReturnUrl_IsIgnored_NoOpenRedirect()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        await session.SubmitAsync("/account/login?returnUrl=https%3A%2F%2Fevil.example%2F", new Dictionary<string, string> { ["email"] = user.Email, ["password"] = user.Password, ["returnUrl"] = "https://evil.example/" });
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+
+        Assert.Equal("/", mfa.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task SessionCookie_IsHttpOnlyAndLax()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+
+        var cookie = mfa.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("latchkey.session=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Login_WithoutAntiforgeryToken_IsRejected()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+
+        var (response, _) = await session.PostAsync("/account/login", Login(user.Email, user.Password));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
