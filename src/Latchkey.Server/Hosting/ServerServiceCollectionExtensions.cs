@@ -79,7 +79,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<KeyRepository>();
         services.AddSingleton<AuditRepository>();
         services.AddSingleton<MaintenanceRepository>();
-        services.AddHostedService<ExpiredDataCleanup>();
+        services.AddSingleton<ExpiredDataCleanup>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
 
     private static void AddLatchkeyKeys(this IServiceCollection services)
@@ -155,6 +156,22 @@ public static class ServerServiceCollectionExtensions
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var response = context.HttpContext.Response;
+                response.Headers.RetryAfter = "60";
+                if (context.HttpContext.Request.Path.StartsWithSegments("/oauth"))
+                {
+                    response.ContentType = "application/json";
+                    response.Headers.CacheControl = "no-store";
+                    await response.WriteAsync("{\"error\":\"temporarily_unavailable\",\"error_description\":\"Too many requests. Retry after 60 seconds.\"}", cancellationToken);
+                }
+                else
+                {
+                    response.ContentType = "text/plain";
+                    await response.WriteAsync("Too many requests. Wait a minute and try again.", cancellationToken);
+                }
+            };
             o.AddPolicy("token", ctx => PerAddress(ctx, "token", r => r.TokenEndpointPerMinute));
             o.AddPolicy("signin", ctx => PerAddress(ctx, "signin", r => r.SignInPerMinute));
             o.AddPolicy("device-entry", ctx => PerAddress(ctx, "device", r => r.DeviceEntryPerMinute));
