@@ -42,10 +42,10 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidOperationException("LATCHKEY_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run. .ci/run starts a cluster.");
+                throw new InvalidOperationException("LATCHKEY_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run. scripts/test.sh starts a cluster.");
             }
 
-            Assert.Skip("LATCHKEY_TEST_POSTGRES is not set; run .ci/postgres.sh start and export it to run PostgreSQL tests.");
+            Assert.Skip("LATCHKEY_TEST_POSTGRES is not set; run scripts/test-postgres.sh start and export it, or use scripts/test.sh to run PostgreSQL tests.");
         }
 
         var name = "lk_" + Guid.NewGuid().ToString("N");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts or stops a throwaway PostgreSQL cluster on 127.0.0.1 for the test suite.
-#   .ci/postgres.sh start   -> prints the admin connection string on stdout
-#   .ci/postgres.sh stop
+# Starts or stops a throwaway PostgreSQL cluster on 127.0.0.1 for the test suite (used by scripts/test.sh).
+#   scripts/test-postgres.sh start   -> prints the admin connection string on stdout
+#   scripts/test-postgres.sh stop
 set -euo pipefail
 PGPORT="${LATCHKEY_TEST_PGPORT:-54329}"
 PGDATA_DIR="${LATCHKEY_TEST_PGDATA:-/tmp/latchkey-test-pg}"

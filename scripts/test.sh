@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, starts a throwaway PostgreSQL cluster on 127.0.0.1 (unless
+# LATCHKEY_TEST_POSTGRES already names one), runs the solution's tests, stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+started_pg=""
+if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ]; then
+  LATCHKEY_TEST_POSTGRES="$(bash scripts/test-postgres.sh start)"
+  export LATCHKEY_TEST_POSTGRES
+  started_pg=1
+fi
+cleanup() { if [ -n "$started_pg" ]; then bash scripts/test-postgres.sh stop || true; fi; }
+trap cleanup EXIT
+
+log="$(mktemp)"
+set +e
+dotnet test Latchkey.slnx --configuration Release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line over all test projects, e.g. "tests: 230 passed, 0 failed, 0 skipped".
+awk '/(Passed|Failed)! +- Failed:/ {
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"

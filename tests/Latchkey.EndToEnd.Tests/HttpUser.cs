@@ -1,0 +1,139 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Latchkey.EndToEnd.Tests;
+
+/// <summary>
+/// A person at a browser, played over plain HTTP against the real server: completes the setup link, signs in with
+/// password and TOTP (enrolling on first sign-in), and follows authorize and device-approval pages.
+/// </summary>
+public sealed partial class HttpUser : IDisposable
+{
+    private readonly HttpClient client;
+
+    private HttpUser(string baseUrl)
+    {
+        client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = new Uri(baseUrl),
+        };
+    }
+
+    public string Email { get; private set; } = string.Empty;
+
+    public string Password { get; } = "e2e password " + Guid.NewGuid().ToString("N")[..8];
+
+    public string TotpSecret { get; private set; } = string.Empty;
+
+    private long lastStep;
+
+    /// <summary>Creates the owner through the setup link, then signs in, enrolling TOTP.</summary>
+    public static async Task<HttpUser> CreateOwnerAsync(ServerProcess server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var user = new HttpUser(server.Issuer) { Email = $"owner-{Guid.NewGuid():N}@example.com" };
+        var link = server.SetupLink ?? throw new InvalidOperationException("No setup link printed:\n" + server.Output);
+        var token = link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..];
+        var created = await user.SubmitAsync(new Uri(link).PathAndQuery, new() { ["token"] = token, ["email"] = user.Email, ["password"] = user.Password });
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+
+        var login = await user.SubmitAsync("/account/login", new() { ["email"] = user.Email, ["password"] = user.Password });
+        Assert.Equal("/account/mfa-setup", login.Headers.Location!.OriginalString);
+        var setupHtml = await user.client.GetStringAsync(new Uri("/account/mfa-setup", UriKind.Relative));
+        user.TotpSecret = WebUtility.HtmlDecode(ManualKey().Match(setupHtml).Groups[1].Value);
+        var enrolled = await user.PostAsync("/account/mfa-setup", new()
+        {
+            ["code"] = user.NextCode(),
+            ["protectedSecret"] = Hidden(setupHtml, "protectedSecret"),
+            ["__RequestVerificationToken"] = Hidden(setupHtml, "__RequestVerificationToken"),
+        });
+        Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
+        return user;
+    }
+
+    /// <summary>Follows an authorize URL while signed in and returns the loopback callback URL it redirects to.</summary>
+    public async Task<string> AuthorizeAsync(string url)
+    {
+        var response = await client.GetAsync(new Uri(url));
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return response.Headers.Location!.OriginalString;
+    }
+
+    public async Task ApproveDeviceAsync(string userCode)
+    {
+        var lookup = await SubmitAsync("/device", new() { ["user_code"] = userCode }, "/device?handler=lookup");
+        var html = await lookup.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
+        var approved = await PostAsync("/device?handler=decide", new()
+        {
+            ["user_code"] = userCode,
+            ["decision"] = "approve",
+            ["workspace_id"] = Hidden(html, "workspace_id"),
+            ["__RequestVerificationToken"] = Hidden(html, "__RequestVerificationToken"),
+        });
+        Assert.Contains("Device approved", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private string NextCode()
+    {
+        // Codes are single-use per 30 s step: wait for a fresh step when the last one is spent.
+        var step = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
+        while (step <= lastStep)
+        {
+            Thread.Sleep(500);
+            step = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
+        }
+
+        lastStep = step;
+        return Totp(Base32Decode(TotpSecret), step);
+    }
+
+    private async Task<HttpResponseMessage> SubmitAsync(string pageUrl, Dictionary<string, string> fields, string? postUrl = null)
+    {
+        var html = await client.GetStringAsync(new Uri(pageUrl, UriKind.Relative));
+        fields["__RequestVerificationToken"] = Hidden(html, "__RequestVerificationToken");
+        return await PostAsync(postUrl ?? pageUrl, fields);
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string url, Dictionary<string, string> fields)
+    {
+        using var content = new FormUrlEncodedContent(fields);
+        return await client.PostAsync(new Uri(url, UriKind.Relative), content);
+    }
+
+    private static string Hidden(string html, string name)
+    {
+        var m = Regex.Match(html, $"name=\"{Regex.Escape(name)}\"[^>]*value=\"([^\"]*)\"");
+        return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException($"No {name} in page");
+    }
+
+    // An independent RFC 6238 implementation (the server's own is not used here).
+    private static string Totp(byte[] key, long step)
+    {
+        var counter = BitConverter.GetBytes(step);
+        if (BitConverter.IsLittleEndian)
+        {
+            Array.Reverse(counter);
+        }
+
+#pragma warning disable CA5350 // RFC 6238 is HMAC-SHA1.
+        var hash = HMACSHA1.HashData(key, counter);
+#pragma warning restore CA5350
+        var offset = hash[^1] & 0xF;
+        var value = ((hash[offset] & 0x7F) << 24 | hash[offset + 1] << 16 | hash[offset + 2] << 8 | hash[offset + 3]) % 1_000_000;
+        return value.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static byte[] Base32Decode(string s)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var bits = string.Concat(s.TrimEnd('=').Select(c => Convert.ToString(alphabet.IndexOf(c, StringComparison.Ordinal), 2).PadLeft(5, '0')));
+        return Enumerable.Range(0, bits.Length / 8).Select(i => Convert.ToByte(bits.Substring(i * 8, 8), 2)).ToArray();
+    }
+
+    [GeneratedRegex("id=\"manual-key\">([^<]+)<")]
+    private static partial Regex ManualKey();
+
+    public void Dispose() => client.Dispose();
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Latchkey.EndToEnd.Tests;
+
+/// <summary>The real Latchkey server binary, on a loopback port and a fresh SQLite data directory.</summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private readonly TaskCompletionSource<string?> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? setupLink;
+
+    private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment)
+    {
+        Port = port;
+        DataDirectory = dataDirectory;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory, "--issuer", Issuer })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (k, v) in environment)
+        {
+            start.Environment[k] = v;
+        }
+
+        process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.Exited += (_, _) => ready.TrySetResult(null);
+    }
+
+    public int Port { get; }
+
+    public string DataDirectory { get; }
+
+    public string Issuer => $"http://127.0.0.1:{Port}";
+
+    public string? SetupLink => setupLink;
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(IDictionary<string, string>? environment = null)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("latchkey-e2e-").FullName;
+        for (var attempt = 0; ; attempt++)
+        {
+            var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>());
+            server.process.Start();
+            server.process.BeginOutputReadLine();
+            server.process.BeginErrorReadLine();
+            var done = await Task.WhenAny(server.ready.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+            if (done == server.ready.Task && server.ready.Task.Result is not null)
+            {
+                return server;
+            }
+
+            var log = server.Output;
+            await server.DisposeAsync();
+            // Another process may have taken the port between probing and binding: try a new one.
+            if (attempt >= 2 || !log.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException("The server did not start:\n" + log);
+            }
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+
+        var link = SetupLinkPattern().Match(line);
+        if (link.Success)
+        {
+            setupLink = link.Value;
+        }
+
+        if (line.Contains("Now listening on", StringComparison.Ordinal))
+        {
+            ready.TrySetResult(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"http://\S+/setup\?token=[A-Za-z0-9_\-]+")]
+    private static partial Regex SetupLinkPattern();
+}
