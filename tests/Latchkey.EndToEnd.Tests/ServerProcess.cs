@@ -61,9 +61,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(IDictionary<string, string>? environment = null)
+    public static Task<ServerProcess> StartAsync(IDictionary<string, string>? environment = null)
+        => StartAsync(Directory.CreateTempSubdirectory("latchkey-e2e-").FullName, environment);
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("latchkey-e2e-").FullName;
         for (var attempt = 0; ; attempt++)
         {
             var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>());

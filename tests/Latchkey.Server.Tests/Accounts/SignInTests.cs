@@ -222,4 +222,34 @@ public sealed class SignInTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    [Fact]
+    public async Task SignOut_IsPostOnly_AndEndsTheSession()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = await TestAccounts.SignInAsync(factory, user);
+
+        var (get, _) = await session.GetAsync("/device");
+        var (signedOut, _) = await session.SubmitAsync("/account/logout", new Dictionary<string, string>());
+        var (after, _) = await session.GetAsync("/device");
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Single(await factory.Get<AuditRepository>().QueryAsync("sign_out", user.Id, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SessionCookie_OverHttps_IsSecure()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory, new Uri("https://localhost"));
+        await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+
+        var cookie = mfa.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("latchkey.session=", StringComparison.Ordinal));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -5,6 +5,8 @@ using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Latchkey.Server.Tests.Hosting;
 
@@ -41,6 +43,27 @@ public sealed class HostingTests
 
         var events = await factory.Get<AuditRepository>().QueryAsync("sign_in.failed", user.Id, 10, CancellationToken.None);
         Assert.NotEqual("203.0.113.7", events.Single().IpAddress);
+    }
+
+    [Fact]
+    public async Task ForwardedHeaders_FromConfiguredProxy_AreBelieved_OthersNot()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using var factory = new PeerAddressFactory(db, IPAddress.Parse("10.0.0.1"), new Dictionary<string, string?> { ["Latchkey:TrustedProxies:0"] = "10.0.0.1" });
+        var user = await TestAccounts.CreateEnrolledAsync(factory);
+        using var session = new WebSession(factory);
+        session.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+        await session.SubmitAsync("/account/login", new Dictionary<string, string> { ["email"] = user.Email, ["password"] = "wrong password!!" });
+
+        await using var db2 = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using var other = new PeerAddressFactory(db2, IPAddress.Parse("10.0.0.2"), new Dictionary<string, string?> { ["Latchkey:TrustedProxies:0"] = "10.0.0.1" });
+        var user2 = await TestAccounts.CreateEnrolledAsync(other);
+        using var session2 = new WebSession(other);
+        session2.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+        await session2.SubmitAsync("/account/login", new Dictionary<string, string> { ["email"] = user2.Email, ["password"] = "wrong password!!" });
+
+        Assert.Equal("203.0.113.7", (await factory.Get<AuditRepository>().QueryAsync("sign_in.failed", user.Id, 10, CancellationToken.None)).Single().IpAddress);
+        Assert.Equal("10.0.0.2", (await other.Get<AuditRepository>().QueryAsync("sign_in.failed", user2.Id, 10, CancellationToken.None)).Single().IpAddress);
     }
 
     [Fact]
@@ -102,5 +125,28 @@ public sealed class HostingTests
         Assert.DoesNotContain(user.TotpSecret, all, StringComparison.Ordinal);
         Assert.DoesNotContain(user.Password, all, StringComparison.Ordinal);
         Assert.Contains(SecretDigest.Compute((string)tokens["refresh_token"]!), all, StringComparison.Ordinal);
+    }
+
+    /// <summary>A test server whose every request arrives from a given peer address (TestServer has none).</summary>
+    private sealed class PeerAddressFactory(TestDatabase db, IPAddress peer, IDictionary<string, string?> settings) : LatchkeyServerFactory(db, settings)
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new PeerFilter(peer)));
+        }
+    }
+
+    private sealed class PeerFilter(IPAddress peer) : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = peer;
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 }

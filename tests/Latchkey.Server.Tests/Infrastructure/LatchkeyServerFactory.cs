@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Latchkey.Server.Tests.Infrastructure;
 
 /// <summary>An in-process Latchkey server on a fresh database, with a clock the test controls.</summary>
-public sealed class LatchkeyServerFactory(TestDatabase database, IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     public const string Issuer = "http://localhost";
     public const string ResourceServerId = "test-resource-server";

@@ -7,10 +7,15 @@ namespace Latchkey.Server.Tests.Infrastructure;
 /// <summary>A cookie-keeping, non-redirecting client that fills in forms as a browser would (antiforgery included).</summary>
 public sealed partial class WebSession : IDisposable
 {
-    public WebSession(WebApplicationFactory<Program> factory)
+    public WebSession(WebApplicationFactory<Program> factory, Uri? baseAddress = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        Client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        Client = factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+            BaseAddress = baseAddress ?? new Uri("http://localhost"),
+        });
     }
 
     public HttpClient Client { get; }
