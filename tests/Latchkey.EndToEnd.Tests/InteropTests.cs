@@ -39,13 +39,16 @@ public sealed class InteropTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
         JsonObject? results = null;
+        var callbacks = new List<string>();
         while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             var message = JsonNode.Parse(line)!.AsObject();
             switch ((string?)message["step"])
             {
                 case "authorize":
-                    await node.StandardInput.WriteLineAsync(await user.AuthorizeAsync((string)message["url"]!));
+                    var callback = await user.AuthorizeAsync((string)message["url"]!);
+                    callbacks.Add(callback);
+                    await node.StandardInput.WriteLineAsync(callback);
                     await node.StandardInput.FlushAsync(timeout.Token);
                     break;
                 case "device":
@@ -70,5 +73,11 @@ public sealed class InteropTests
             ["discovery", "code_flow", "jose_id_token", "jose_access_token", "userinfo", "refresh_rotates", "introspect_active", "revoke_then_inactive", "refresh_after_revoke_refused", "device_flow"],
             results.Select(r => r.Key));
         Assert.Equal(0, node.ExitCode);
+
+        // Nothing secret reaches the server's log: not the authorization code, the password or the TOTP key.
+        var code = System.Web.HttpUtility.ParseQueryString(new Uri(callbacks.Single()).Query)["code"]!;
+        Assert.DoesNotContain(code, server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(user.Password, server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(user.TotpSecret, server.Output, StringComparison.Ordinal);
     }
 }
