@@ -96,16 +96,17 @@ public sealed class AccountService(
         return new PasswordSignInResult(SignInOutcome.PasswordAccepted, user);
     }
 
-    public static TotpEnrollment BeginTotpEnrollment(string email)
+    /// <summary>A new key (or, when the user mistyped the first code, the same key shown again) with its QR code.</summary>
+    public static TotpEnrollment BeginTotpEnrollment(string email, string? secretBase32 = null)
     {
-        var secret = Base32.Encode(RandomNumberGenerator.GetBytes(20));
+        var secret = secretBase32 ?? Base32.Encode(RandomNumberGenerator.GetBytes(20));
         var label = Uri.EscapeDataString("Latchkey:" + email);
         var uri = $"otpauth://totp/{label}?secret={secret}&issuer=Latchkey&algorithm=SHA1&digits=6&period=30";
-        return new TotpEnrollment(secret, uri, BeginTotpEnrollmentQr(uri));
+        return new TotpEnrollment(secret, uri, QrCodeDataUri(uri));
     }
 
     /// <summary>A PNG QR code of the otpauth URI as a data: URI (no external image service sees the key).</summary>
-    public static string BeginTotpEnrollmentQr(string otpAuthUri)
+    private static string QrCodeDataUri(string otpAuthUri)
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(otpAuthUri, QRCodeGenerator.ECCLevel.M);

@@ -129,28 +129,9 @@ public static class ServerServiceCollectionExtensions
 
         var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
         services.AddAuthentication(SessionScheme)
-            .AddCookie(SessionScheme, o =>
-            {
-                o.Cookie.Name = "latchkey.session";
-                o.Cookie.HttpOnly = true;
-                o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.LoginPath = "/account/login";
-                o.LogoutPath = "/account/logout";
-                o.AccessDeniedPath = "/account/login";
-                o.ExpireTimeSpan = sessionLifetime;
-                o.SlidingExpiration = false;
-            })
-            .AddCookie(MfaPendingScheme, o =>
-            {
-                o.Cookie.Name = "latchkey.mfa";
-                o.Cookie.HttpOnly = true;
-                o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.LoginPath = "/account/login";
-                o.ExpireTimeSpan = TimeSpan.FromMinutes(10);
-                o.SlidingExpiration = false;
-            });
+            .AddCookie(SessionScheme, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
+            // Between the password and the second factor: proves only the password, lives 10 minutes.
+            .AddCookie(MfaPendingScheme, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
         services.AddAuthorization();
 
         services.AddRateLimiter(o =>
@@ -188,6 +169,19 @@ public static class ServerServiceCollectionExtensions
                 f.KnownProxies.Add(IPAddress.Parse(proxy));
             }
         });
+    }
+
+    private static void ConfigureCookie(CookieAuthenticationOptions o, string name, TimeSpan lifetime)
+    {
+        o.Cookie.Name = name;
+        o.Cookie.HttpOnly = true;
+        o.Cookie.SameSite = SameSiteMode.Lax; // Lax, not Strict: the OAuth redirect back from another site must carry it
+        o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.LoginPath = "/account/login";
+        o.LogoutPath = "/account/logout";
+        o.AccessDeniedPath = "/account/login";
+        o.ExpireTimeSpan = lifetime;
+        o.SlidingExpiration = false;
     }
 
     private static RateLimitPartition<string> PerAddress(HttpContext context, string name, Func<RateLimitOptions, int> limit)

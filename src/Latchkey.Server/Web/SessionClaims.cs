@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Latchkey.Server.Web;
@@ -16,6 +18,17 @@ public static class SessionClaims
 
     public static long GetAuthTime(ClaimsPrincipal user)
         => long.TryParse(user?.FindFirst(AuthTime)?.Value, out var t) ? t : 0;
+
+    /// <summary>The user who has passed the password step but not yet the second factor, and where they were going.</summary>
+    public static async Task<(UserRow? User, string? ReturnUrl)> GetPendingUserAsync(HttpContext context, UserRepository users, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(users);
+        var pending = await context.AuthenticateAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
+        var userId = pending.Succeeded ? GetUserId(pending.Principal!) : null;
+        var user = userId is null ? null : await users.FindByIdAsync(userId, cancellationToken);
+        return (user, pending.Principal?.FindFirst(ReturnUrl)?.Value);
+    }
 
     /// <summary>Completes sign-in after both factors: issues the session cookie and drops the pending-MFA one.</summary>
     public static async Task SignInAsync(HttpContext context, string userId, string email, long authTimeMs)

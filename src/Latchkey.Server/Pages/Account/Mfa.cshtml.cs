@@ -15,17 +15,12 @@ public sealed class MfaModel(AccountService accounts, UserRepository users, Audi
 {
     public string? Error { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync()
-    {
-        var pending = await HttpContext.AuthenticateAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
-        return pending.Succeeded ? Page() : Redirect("/account/login");
-    }
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+        => (await SessionClaims.GetPendingUserAsync(HttpContext, users, cancellationToken)).User is null ? Redirect("/account/login") : Page();
 
     public async Task<IActionResult> OnPostAsync(string? code, CancellationToken cancellationToken)
     {
-        var pending = await HttpContext.AuthenticateAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
-        var userId = pending.Succeeded ? SessionClaims.GetUserId(pending.Principal!) : null;
-        var user = userId is null ? null : await users.FindByIdAsync(userId, cancellationToken);
+        var (user, returnUrl) = await SessionClaims.GetPendingUserAsync(HttpContext, users, cancellationToken);
         if (user is null)
         {
             return Redirect("/account/login");
@@ -46,7 +41,6 @@ public sealed class MfaModel(AccountService accounts, UserRepository users, Audi
 
         await SessionClaims.SignInAsync(HttpContext, user.Id, user.Email, time.GetUtcNow().ToUnixTimeMilliseconds());
         await audit.WriteAsync(AuditEventTypes.SignInSucceeded, user.Id, ipAddress: ip, cancellationToken: cancellationToken);
-        var returnUrl = pending.Principal!.FindFirst(SessionClaims.ReturnUrl)?.Value;
         return Redirect(returnUrl is not null && Url.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }
 }

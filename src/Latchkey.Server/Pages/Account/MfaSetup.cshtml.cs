@@ -33,7 +33,7 @@ public sealed class MfaSetupModel(AccountService accounts, UserRepository users,
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        var (user, _) = await PendingUserAsync(cancellationToken);
+        var (user, _) = await SessionClaims.GetPendingUserAsync(HttpContext, users, cancellationToken);
         if (user is null)
         {
             return Redirect("/account/login");
@@ -51,7 +51,7 @@ public sealed class MfaSetupModel(AccountService accounts, UserRepository users,
 
     public async Task<IActionResult> OnPostAsync(string? protectedSecret, string? code, CancellationToken cancellationToken)
     {
-        var (user, returnUrl) = await PendingUserAsync(cancellationToken);
+        var (user, returnUrl) = await SessionClaims.GetPendingUserAsync(HttpContext, users, cancellationToken);
         if (user is null)
         {
             return Redirect("/account/login");
@@ -83,7 +83,7 @@ public sealed class MfaSetupModel(AccountService accounts, UserRepository users,
         var codes = await accounts.CompleteTotpEnrollmentAsync(user.Id, secret, code, ip, cancellationToken);
         if (codes is null)
         {
-            Enrollment = RebuildEnrollment(user.Email, secret);
+            Enrollment = AccountService.BeginTotpEnrollment(user.Email, secret);
             ProtectedSecret = protectedSecret;
             Error = "That code did not match. Check the time on your phone and try the current code.";
             Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -95,20 +95,5 @@ public sealed class MfaSetupModel(AccountService accounts, UserRepository users,
         RecoveryCodes = codes;
         ReturnUrl = returnUrl is not null && Url.IsLocalUrl(returnUrl) ? returnUrl : "/";
         return Page();
-    }
-
-    private static TotpEnrollment RebuildEnrollment(string email, string secret)
-    {
-        var fresh = AccountService.BeginTotpEnrollment(email);
-        var uri = fresh.OtpAuthUri.Replace(fresh.SecretBase32, secret, StringComparison.Ordinal);
-        return new TotpEnrollment(secret, uri, AccountService.BeginTotpEnrollmentQr(uri));
-    }
-
-    private async Task<(Storage.Rows.UserRow? User, string? ReturnUrl)> PendingUserAsync(CancellationToken cancellationToken)
-    {
-        var pending = await HttpContext.AuthenticateAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
-        var userId = pending.Succeeded ? SessionClaims.GetUserId(pending.Principal!) : null;
-        var user = userId is null ? null : await users.FindByIdAsync(userId, cancellationToken);
-        return (user, pending.Principal?.FindFirst(SessionClaims.ReturnUrl)?.Value);
     }
 }
