@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Latchkey.Cli.Commands;
+using Latchkey.Client;
+using Latchkey.Client.Login;
+
+namespace Latchkey.Cli;
+
+/// <summary>The `latchkey` command tree. Commands return exit codes; expected failures print one line.</summary>
+public sealed class CliApp(CliConsole console)
+{
+    private readonly Option<string?> server = new("--server") { Description = "The Latchkey server URL (default: $LATCHKEY_SERVER).", Recursive = true };
+    private readonly Option<bool> verbose = new("--verbose") { Description = "Print more detail about what is happening.", Recursive = true };
+
+    public IBrowserLauncher? Browser { get; init; }
+
+    public RootCommand Build()
+    {
+        var root = new RootCommand("Latchkey: sign in to your organisation's Latchkey server from the command line.")
+        {
+            server, verbose,
+        };
+        root.Subcommands.Add(LoginCommand.Create(this));
+        root.Subcommands.Add(LogoutCommand.Create(this));
+        root.Subcommands.Add(TokenCommand.Create(this));
+        return root;
+    }
+
+    public async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Parse errors are data: one line each and the usage exit code, not a wall of help text.
+            foreach (var error in parse.Errors)
+            {
+                await console.Error.WriteLineAsync(error.Message);
+            }
+
+            await console.Error.WriteLineAsync("Run `latchkey --help` for usage.");
+            return ExitCodes.Usage;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }, cancellationToken);
+    }
+
+    internal async Task<int> RunAsync(ParseResult result, Func<CliContext, Task<int>> body, CancellationToken ct)
+    {
+        using var ctx = new CliContext(console, result.GetValue(server), result.GetValue(verbose)) { Browser = Browser ?? new SystemBrowserLauncher() };
+        try
+        {
+            return await body(ctx);
+        }
+        catch (UsageException ex)
+        {
+            await console.Error.WriteLineAsync(ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (LatchkeyException ex)
+        {
+            await console.Error.WriteLineAsync(ex.Message);
+            ctx.Detail($"(code: {ex.Code}{(ex.InnerException is null ? string.Empty : "; " + ex.InnerException.GetType().Name + ": " + ex.InnerException.Message)})");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await console.Error.WriteLineAsync("Interrupted.");
+            return ExitCodes.Interrupted;
+        }
+    }
+}

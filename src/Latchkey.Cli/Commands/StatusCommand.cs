@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Text.Json;
+using Latchkey.Client;
+using Latchkey.Client.Credentials;
+using Latchkey.Protocol.Tokens;
+
+namespace Latchkey.Cli.Commands;
+
+/// <summary>`latchkey login status`: reads only the local store — no network call.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the status as a JSON object (never includes a secret)." };
+        var command = new Command("status", "Show how you are signed in.") { json };
+        command.SetAction((result, ct) => app.RunAsync(result, async ctx =>
+        {
+            var status = await ReadAsync(ctx, ct);
+            if (result.GetValue(json))
+            {
+                ctx.Console.Out.WriteLine(ToJson(status));
+            }
+            else
+            {
+                Print(ctx, status);
+            }
+
+            return status.LoggedIn ? ExitCodes.Success : ExitCodes.Failure;
+        }, ct));
+        return command;
+    }
+
+    private static async Task<LoginStatus> ReadAsync(CliContext ctx, CancellationToken ct)
+    {
+        if (AuthManager.EnvironmentCredential() is { } env)
+        {
+            var variable = env.Method == LoginMethod.ApiKey ? "LATCHKEY_API_KEY" : "LATCHKEY_ACCESS_TOKEN";
+            return new LoginStatus(true, env.Method, null, null, null, $"environment ({variable})", null, TokenFormat.Mask(env.BearerToken));
+        }
+
+        var auth = await ctx.Store.LoadAsync(ct);
+        if (auth is null)
+        {
+            return new LoginStatus(false, null, null, null, null, ctx.Store.Description, null, null);
+        }
+
+        return auth.Method switch
+        {
+            LoginMethod.ApiKey => new LoginStatus(true, LoginMethod.ApiKey, null, null, null, ctx.Store.Description, null, TokenFormat.Mask(auth.ApiKey)),
+            LoginMethod.AccessToken => new LoginStatus(true, LoginMethod.AccessToken, null, auth.Tokens?.AccountId, null, ctx.Store.Description, null, TokenFormat.Mask(auth.PersonalAccessToken)),
+            _ => new LoginStatus(
+                true,
+                LoginMethod.Workspace,
+                TokenClaims.GetEmail(auth.Tokens?.IdToken),
+                auth.Tokens?.AccountId ?? TokenClaims.GetWorkspaceId(auth.Tokens?.IdToken),
+                auth.Tokens?.Provenance?.Issuer,
+                ctx.Store.Description,
+                TokenClaims.GetExpiry(auth.Tokens?.AccessToken),
+                null),
+        };
+    }
+
+    private static void Print(CliContext ctx, LoginStatus s)
+    {
+        var o = ctx.Console.Out;
+        if (!s.LoggedIn)
+        {
+            o.WriteLine("Not logged in");
+            return;
+        }
+
+        o.WriteLine(s.Method switch
+        {
+            LoginMethod.ApiKey => $"Logged in using an API key - {s.MaskedSecret}",
+            LoginMethod.AccessToken => $"Logged in using an access token - {s.MaskedSecret}",
+            _ => "Logged in using a workspace account",
+        });
+        if (s.Email is not null)
+        {
+            o.WriteLine($"  Email:      {s.Email}");
+        }
+
+        if (s.WorkspaceId is not null)
+        {
+            o.WriteLine($"  Workspace:  {s.WorkspaceId}");
+        }
+
+        if (s.Server is not null)
+        {
+            o.WriteLine($"  Server:     {s.Server}");
+        }
+
+        o.WriteLine($"  Stored in:  {s.Store}");
+        if (s.AccessTokenExpiresAt is { } exp)
+        {
+            var left = exp - DateTimeOffset.UtcNow;
+            var when = left > TimeSpan.Zero ? $"in {(int)left.TotalMinutes} min" : "expired; it is refreshed on next use";
+            o.WriteLine($"  Access token expires: {exp.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({when})");
+        }
+    }
+
+    private static string ToJson(LoginStatus s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("logged_in", s.LoggedIn);
+            w.WriteString("method", s.Method switch { LoginMethod.ApiKey => "api_key", LoginMethod.AccessToken => "access_token", LoginMethod.Workspace => "workspace", _ => null });
+            w.WriteString("email", s.Email);
+            w.WriteString("workspace_id", s.WorkspaceId);
+            w.WriteString("server", s.Server);
+            w.WriteString("store", s.Store);
+            if (s.AccessTokenExpiresAt is { } exp)
+            {
+                w.WriteString("access_token_expires_at", AuthDotJson.FormatTimestamp(exp));
+            }
+            else
+            {
+                w.WriteNull("access_token_expires_at");
+            }
+
+            w.WriteString("secret_masked", s.MaskedSecret);
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private sealed record LoginStatus(bool LoggedIn, LoginMethod? Method, string? Email, string? WorkspaceId, string? Server, string Store, DateTimeOffset? AccessTokenExpiresAt, string? MaskedSecret);
+}

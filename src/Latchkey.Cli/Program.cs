@@ -1,0 +1,3 @@
+using Latchkey.Cli;
+
+return await new CliApp(CliConsole.System).InvokeAsync(args);

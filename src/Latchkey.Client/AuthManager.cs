@@ -1,0 +1,234 @@
+using Latchkey.Client.Credentials;
+using Latchkey.Client.OAuth;
+using Latchkey.Protocol.Tokens;
+
+namespace Latchkey.Client;
+
+/// <summary>
+/// Hands out the signed-in credential, refreshing it first when the access token is close to expiry. Refresh runs
+/// under a cross-process lock and re-reads the store after taking it, so N processes starting at once cause one
+/// refresh: the rest find the new tokens already saved.
+/// </summary>
+public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, LatchkeyClientOptions options, TimeProvider time)
+{
+    private static readonly TimeSpan RefreshLockTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan OpaqueTokenMaxAge = TimeSpan.FromDays(8);
+
+    public ICredentialStore Store => store;
+
+    public LatchkeyClientOptions Options => options;
+
+    private string RefreshLockPath => Path.Combine(options.Home, "refresh.lock");
+
+    public Task<AuthDotJson?> LoadAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
+
+    /// <summary>The credential to send now; refreshed first if needed. Environment credentials win and are never stored.</summary>
+    public async Task<LatchkeyCredential> GetCredentialAsync(CancellationToken cancellationToken)
+    {
+        if (EnvironmentCredential() is { } fromEnv)
+        {
+            return fromEnv;
+        }
+
+        var auth = await store.LoadAsync(cancellationToken) ?? throw NotSignedIn();
+        switch (auth.Method)
+        {
+            case LoginMethod.ApiKey:
+                return new LatchkeyCredential(LoginMethod.ApiKey, auth.ApiKey!, null, null);
+            case LoginMethod.AccessToken:
+                return new LatchkeyCredential(LoginMethod.AccessToken, auth.PersonalAccessToken!, auth.Tokens?.AccountId, null);
+        }
+
+        if (NeedsRefresh(auth))
+        {
+            auth = await RefreshAsync(auth.Tokens?.RefreshToken, cancellationToken);
+        }
+
+        return ToCredential(auth);
+    }
+
+    /// <summary>
+    /// Refreshes unless another process already did since <paramref name="staleRefreshToken"/> was read.
+    /// Pass null to force a refresh of whatever is stored (e.g. after a 401).
+    /// </summary>
+    public async Task<AuthDotJson> RefreshAsync(string? staleRefreshToken, CancellationToken cancellationToken)
+    {
+        FileCredentialStore.EnsurePrivateDirectory(options.Home);
+        using var held = await FileLock.AcquireAsync(RefreshLockPath, RefreshLockTimeout, cancellationToken);
+        var current = await store.LoadAsync(cancellationToken) ?? throw NotSignedIn();
+        var tokens = current.Tokens;
+        if (tokens?.RefreshToken is null)
+        {
+            throw new LatchkeyException(ErrorCodes.NotSignedIn, "This sign-in cannot be refreshed. Run `latchkey login`.");
+        }
+
+        if (staleRefreshToken is not null && !string.Equals(tokens.RefreshToken, staleRefreshToken, StringComparison.Ordinal))
+        {
+            return current; // someone refreshed while we waited for the lock
+        }
+
+        var issuer = tokens.Provenance?.Issuer ?? options.Server
+            ?? throw new LatchkeyException(ErrorCodes.NoServer, "The stored sign-in does not name its server. Run `latchkey login --server <url>`.");
+        var clientId = tokens.Provenance?.ClientId ?? options.ClientId;
+        var fresh = await oauth.RefreshAsync(issuer, clientId, tokens.RefreshToken, cancellationToken);
+
+        // Codex rule: a reply may omit any of the three tokens; missing ones are kept.
+        tokens.AccessToken = fresh.AccessToken ?? tokens.AccessToken;
+        tokens.RefreshToken = fresh.RefreshToken ?? tokens.RefreshToken;
+        tokens.IdToken = fresh.IdToken ?? tokens.IdToken;
+        current.LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow());
+        await store.SaveAsync(current, cancellationToken);
+        return current;
+    }
+
+    /// <summary>Builds and saves the credential from a completed sign-in, after checking the workspace restriction.</summary>
+    public async Task<AuthDotJson> CompleteLoginAsync(TokenResponse tokens, string issuer, string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var workspace = TokenClaims.GetWorkspaceId(tokens.IdToken) ?? TokenClaims.GetWorkspaceId(tokens.AccessToken);
+        if (options.AllowedWorkspaceIds.Count > 0 && (workspace is null || !options.AllowedWorkspaceIds.Contains(workspace, StringComparer.Ordinal)))
+        {
+            throw new LatchkeyException(ErrorCodes.LoginFailed, $"Login is restricted to workspace id(s) {string.Join(", ", options.AllowedWorkspaceIds)}.");
+        }
+
+        var auth = new AuthDotJson
+        {
+            AuthMode = AuthDotJson.ModeChatGpt,
+            Tokens = new TokenData
+            {
+                IdToken = tokens.IdToken,
+                AccessToken = tokens.AccessToken,
+                RefreshToken = tokens.RefreshToken,
+                AccountId = workspace,
+                Provenance = new OAuthProvenance { Issuer = issuer.TrimEnd('/'), ClientId = clientId },
+            },
+            LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()),
+        };
+        await SaveReplacingAsync(auth, cancellationToken);
+        return auth;
+    }
+
+    public async Task SaveApiKeyAsync(string apiKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(apiKey);
+        await SaveReplacingAsync(new AuthDotJson { AuthMode = AuthDotJson.ModeApiKey, ApiKey = apiKey }, cancellationToken);
+    }
+
+    public async Task SaveAccessTokenAsync(string accessToken, string? workspaceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accessToken);
+        await SaveReplacingAsync(
+            new AuthDotJson { PersonalAccessToken = accessToken, Tokens = workspaceId is null ? null : new TokenData { AccountId = workspaceId }, LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()) },
+            cancellationToken);
+    }
+
+    /// <summary>Revokes the grant at the server (RFC 7009), then deletes the local credential whatever the server said.</summary>
+    public async Task<LogoutResult> LogoutAsync(CancellationToken cancellationToken)
+    {
+        AuthDotJson? auth;
+        try
+        {
+            auth = await store.LoadAsync(cancellationToken);
+        }
+        catch (LatchkeyException ex) when (ex.Code == ErrorCodes.CredentialFileInvalid)
+        {
+            await store.DeleteAsync(cancellationToken);
+            return LogoutResult.RemovedUnreadable;
+        }
+
+        if (auth is null)
+        {
+            return LogoutResult.NotSignedIn;
+        }
+
+        var result = LogoutResult.RevokedAndRemoved;
+        var tokens = auth.Tokens;
+        if (auth.Method == LoginMethod.Workspace && tokens?.RefreshToken is not null)
+        {
+            var issuer = tokens.Provenance?.Issuer ?? options.Server;
+            try
+            {
+                if (issuer is null)
+                {
+                    result = LogoutResult.RemovedServerUnreachable;
+                }
+                else
+                {
+                    await oauth.RevokeAsync(issuer, tokens.Provenance?.ClientId ?? options.ClientId, tokens.RefreshToken, "refresh_token", cancellationToken);
+                }
+            }
+            catch (LatchkeyException ex) when (ex.Code is ErrorCodes.ServerUnreachable or ErrorCodes.InvalidServerResponse)
+            {
+                result = LogoutResult.RemovedServerUnreachable;
+            }
+        }
+        else
+        {
+            result = LogoutResult.Removed;
+        }
+
+        await store.DeleteAsync(cancellationToken);
+        return result;
+    }
+
+    public bool NeedsRefresh(AuthDotJson auth)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        if (auth.Method != LoginMethod.Workspace || auth.Tokens?.RefreshToken is null)
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        if (TokenClaims.GetExpiry(auth.Tokens.AccessToken) is { } expiry)
+        {
+            return expiry - now < options.RefreshMargin;
+        }
+
+        // A non-JWT access token: refresh when the last refresh is old (the Codex rule).
+        return !DateTimeOffset.TryParse(auth.LastRefresh, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var last)
+            || now - last > OpaqueTokenMaxAge;
+    }
+
+    /// <summary>LATCHKEY_ACCESS_TOKEN or LATCHKEY_API_KEY: used as they are, never written anywhere.</summary>
+    public static LatchkeyCredential? EnvironmentCredential()
+    {
+        var accessToken = Environment.GetEnvironmentVariable("LATCHKEY_ACCESS_TOKEN")?.Trim();
+        if (!string.IsNullOrEmpty(accessToken))
+        {
+            return new LatchkeyCredential(LoginMethod.AccessToken, accessToken, null, null);
+        }
+
+        var apiKey = Environment.GetEnvironmentVariable("LATCHKEY_API_KEY")?.Trim();
+        return string.IsNullOrEmpty(apiKey) ? null : new LatchkeyCredential(LoginMethod.ApiKey, apiKey, null, null);
+    }
+
+    private async Task SaveReplacingAsync(AuthDotJson auth, CancellationToken cancellationToken)
+    {
+        if (store is FileCredentialStore file && await file.QuarantineIfUnreadableAsync(cancellationToken) is { } backup)
+        {
+            throw new LatchkeyException(ErrorCodes.CredentialFileInvalid, $"The old credential file was unreadable and was moved to {backup}. Run the command again.");
+        }
+
+        await store.SaveAsync(auth, cancellationToken);
+    }
+
+    private static LatchkeyCredential ToCredential(AuthDotJson auth)
+        => new(LoginMethod.Workspace, auth.Tokens!.AccessToken!, auth.Tokens.AccountId, TokenClaims.GetExpiry(auth.Tokens.AccessToken));
+
+    private static LatchkeyException NotSignedIn() => new(ErrorCodes.NotSignedIn, "Not logged in. Run `latchkey login`.");
+
+    /// <summary>Checks an API key or access token for typos before anything is saved (the checksum of DESIGN.md).</summary>
+    public static void ValidateSecretFormat(string secret, LoginMethod method)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var (prefix, name) = method == LoginMethod.ApiKey ? (TokenFormat.ApiKeyPrefix, "API key") : (TokenFormat.AccessTokenPrefix, "access token");
+        if (!TokenFormat.IsWellFormed(secret, prefix))
+        {
+            var hint = secret.StartsWith(method == LoginMethod.ApiKey ? TokenFormat.AccessTokenPrefix : TokenFormat.ApiKeyPrefix, StringComparison.Ordinal)
+                ? $" That looks like {(method == LoginMethod.ApiKey ? "an access token: use --with-access-token" : "an API key: use --with-api-key")}."
+                : string.Empty;
+            throw new LatchkeyException(ErrorCodes.InvalidSecret, $"That is not a valid Latchkey {name} (expected {prefix}… with a valid checksum).{hint}");
+        }
+    }
+}

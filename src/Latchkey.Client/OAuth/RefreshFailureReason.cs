@@ -1,0 +1,9 @@
+namespace Latchkey.Client.OAuth;
+
+public enum RefreshFailureReason
+{
+    Expired,
+    Reused,
+    Revoked,
+    Other,
+}
