@@ -112,7 +112,9 @@ public sealed class FileCredentialStore(string home) : ICredentialStore
     {
         try
         {
-            var auth = JsonSerializer.Deserialize(bytes, AuthJsonContext.Default.AuthDotJson);
+            // Tolerate a UTF-8 byte order mark: some editors add one when a user fixes the file by hand.
+            var json = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsSpan(3) : bytes;
+            var auth = JsonSerializer.Deserialize(json, AuthJsonContext.Default.AuthDotJson);
             return auth ?? throw new JsonException("The file holds null.");
         }
         catch (JsonException ex)

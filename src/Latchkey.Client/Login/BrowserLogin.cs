@@ -37,44 +37,56 @@ public sealed class BrowserLogin(OAuthClient oauth, HttpClient http, IBrowserLau
         deadline.CancelAfter(timeout);
         try
         {
-            return await listener.ServeAsync<TokenResponse>(
-                async (request, ct) =>
-                {
-                    switch (request.Path)
-                    {
-                        case "/cancel":
-                            throw new LatchkeyException(ErrorCodes.LoginCancelled, "Sign-in cancelled: another `latchkey login` took over the callback port.");
-                        case "/auth/callback":
-                            break;
-                        default:
-                            return (new LoopbackResponse(404, "Not found."), null);
-                    }
-
-                    // RFC 6749 §10.12: a callback without our state is not ours (CSRF); keep waiting for the real one.
-                    if (!request.Query.TryGetValue("state", out var returned) || !Protocol.Tokens.SecretDigest.FixedTimeEquals(returned, state))
-                    {
-                        return (new LoopbackResponse(400, "This sign-in link is not the one Latchkey is waiting for.", "Sign-in not recognised"), null);
-                    }
-
-                    if (request.Query.TryGetValue("error", out var error))
-                    {
-                        var description = request.Query.GetValueOrDefault("error_description") ?? error;
-                        throw new LatchkeyException(ErrorCodes.LoginFailed, $"Sign-in failed: {description}");
-                    }
-
-                    if (!request.Query.TryGetValue("code", out var code) || code.Length == 0)
-                    {
-                        return (new LoopbackResponse(400, "The callback carries no code.", "Sign-in not recognised"), null);
-                    }
-
-                    var tokens = await oauth.ExchangeCodeAsync(server, clientId, code, listener.RedirectUri, verifier, ct);
-                    return (new LoopbackResponse(200, "You are signed in. You can close this window and return to your terminal.", "Signed in to Latchkey"), tokens);
-                },
-                deadline.Token);
+            return await listener.ServeAsync<TokenResponse>((request, ct) => HandleAsync(request, server, clientId, listener.RedirectUri, state, verifier, ct), deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new LatchkeyException(ErrorCodes.LoginTimedOut, $"Sign-in timed out after {timeout.TotalMinutes:0} minutes. Run `latchkey login` again.");
+        }
+    }
+
+    private async Task<LoopbackOutcome<TokenResponse>> HandleAsync(
+        LoopbackRequest request, ServerMetadata server, string clientId, string redirectUri, string state, string verifier, CancellationToken ct)
+    {
+        switch (request.Path)
+        {
+            case "/cancel":
+                return LoopbackOutcome.Fail<TokenResponse>(
+                    new LoopbackResponse(200, "This sign-in was cancelled by a newer `latchkey login`."),
+                    new LatchkeyException(ErrorCodes.LoginCancelled, "Sign-in cancelled: another `latchkey login` took over the callback port."));
+            case "/auth/callback":
+                break;
+            default:
+                return LoopbackOutcome.Continue<TokenResponse>(new LoopbackResponse(404, "Not found."));
+        }
+
+        // RFC 6749 §10.12: a callback without our state is not ours (CSRF); answer 400 and keep waiting for the real one.
+        if (!request.Query.TryGetValue("state", out var returned) || !Protocol.Tokens.SecretDigest.FixedTimeEquals(returned, state))
+        {
+            return LoopbackOutcome.Continue<TokenResponse>(new LoopbackResponse(400, "This sign-in link is not the one Latchkey is waiting for.", "Sign-in not recognised"));
+        }
+
+        if (request.Query.TryGetValue("error", out var error))
+        {
+            var description = request.Query.GetValueOrDefault("error_description") ?? error;
+            return LoopbackOutcome.Fail<TokenResponse>(
+                new LoopbackResponse(200, description, "Sign-in failed"),
+                new LatchkeyException(ErrorCodes.LoginFailed, $"Sign-in failed: {description}"));
+        }
+
+        if (!request.Query.TryGetValue("code", out var code) || code.Length == 0)
+        {
+            return LoopbackOutcome.Continue<TokenResponse>(new LoopbackResponse(400, "The callback carries no code.", "Sign-in not recognised"));
+        }
+
+        try
+        {
+            var tokens = await oauth.ExchangeCodeAsync(server, clientId, code, redirectUri, verifier, ct);
+            return LoopbackOutcome.Done(new LoopbackResponse(200, "You are signed in. You can close this window and return to your terminal.", "Signed in to Latchkey"), tokens);
+        }
+        catch (LatchkeyException ex)
+        {
+            return LoopbackOutcome.Fail<TokenResponse>(new LoopbackResponse(200, ex.Message, "Sign-in failed"), ex);
         }
     }
 }

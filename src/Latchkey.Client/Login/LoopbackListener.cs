@@ -61,7 +61,13 @@ public sealed class LoopbackListener : IDisposable
         var listener = new TcpListener(IPAddress.Loopback, port);
         try
         {
-            listener.Server.ExclusiveAddressUse = true;
+            // On Windows, SO_REUSEADDR would let another process take over the port: ask for exclusivity. On Unix
+            // it only allows re-binding past TIME_WAIT (needed after cancelling a stale login) and .NET's default is right.
+            if (OperatingSystem.IsWindows())
+            {
+                listener.Server.ExclusiveAddressUse = true;
+            }
+
             listener.Start();
             return new LoopbackListener(listener);
         }
@@ -72,8 +78,11 @@ public sealed class LoopbackListener : IDisposable
         }
     }
 
-    /// <summary>Serves requests until <paramref name="handle"/> returns a result (non-null), or cancellation.</summary>
-    public async Task<T> ServeAsync<T>(Func<LoopbackRequest, CancellationToken, Task<(LoopbackResponse Response, T? Result)>> handle, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves requests until <paramref name="handle"/> returns a result or a failure. The browser always gets the
+    /// handler's page first, so a failed sign-in shows why instead of a dropped connection.
+    /// </summary>
+    public async Task<T> ServeAsync<T>(Func<LoopbackRequest, CancellationToken, Task<LoopbackOutcome<T>>> handle, CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(handle);
@@ -99,11 +108,16 @@ public sealed class LoopbackListener : IDisposable
                 continue;
             }
 
-            var (response, result) = await handle(request, cancellationToken);
-            await WriteAsync(stream, response, cancellationToken);
-            if (result is not null)
+            var outcome = await handle(request, cancellationToken);
+            await WriteAsync(stream, outcome.Response, cancellationToken);
+            if (outcome.Failure is not null)
             {
-                return result;
+                throw outcome.Failure;
+            }
+
+            if (outcome.Result is not null)
+            {
+                return outcome.Result;
             }
         }
     }
