@@ -15,6 +15,17 @@ public static class RepositoryPaths
         }
     }
 
+    /// <summary>The `latchkey` CLI built alongside this test project (run with `dotnet`).</summary>
+    public static string CliDll
+    {
+        get
+        {
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var path = Path.Combine(Root, "src", "Latchkey.Cli", "bin", configuration, "net10.0", "latchkey.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("Build the CLI first.", path);
+        }
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
