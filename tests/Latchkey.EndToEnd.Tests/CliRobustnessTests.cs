@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Latchkey.Protocol.Tokens;
+using Microsoft.Data.Sqlite;
+
+namespace Latchkey.EndToEnd.Tests;
+
+/// <summary>Many CLI processes at once, and CLI processes killed mid-write.</summary>
+public sealed partial class CliRobustnessTests : IDisposable
+{
+    private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-robust-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task EightProcessesOnAnExpiringLogin_ServerSeesExactlyOneRefresh_AllSucceed()
+    {
+        // Access tokens live 4 minutes: under the 5-minute margin, so every process wants to refresh at once.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Latchkey__Lifetimes__AccessToken"] = "00:04:00" });
+        using var user = await HttpUser.CreateOwnerAsync(server);
+        using (var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer))
+        {
+            var code = await login.WaitForLineAsync(l => UserCode().IsMatch(l));
+            await user.ApproveDeviceAsync(code.Trim());
+            Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        Assert.Equal(1, CountRefreshTokens(server));
+        var runs = Enumerable.Range(0, 8).Select(_ => CliProcess.Start(home, null, null, "token")).ToList();
+        var codes = await Task.WhenAll(runs.Select(r => r.WaitAsync(TimeSpan.FromSeconds(90))));
+        var tokens = runs.Select(r => r.Stdout.Trim()).ToList();
+        var errors = string.Join("\n", runs.Select(r => r.Stderr));
+        runs.ForEach(r => r.Dispose());
+
+        Assert.All(codes, c => Assert.True(c == 0, errors));
+        Assert.Equal(2, CountRefreshTokens(server)); // the login's token and exactly one rotation
+        Assert.Single(tokens.Distinct()); // everyone got the one refreshed access token
+        var stored = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "auth.json")));
+        Assert.Equal(tokens[0], stored.RootElement.GetProperty("tokens").GetProperty("access_token").GetString());
+    }
+
+    [Fact]
+    public async Task KilledWhileWritingCredentials_ManyTimes_FileIsAlwaysOldOrNew()
+    {
+        var keys = new[] { TokenFormat.Generate("sk-lk-"), TokenFormat.Generate("sk-lk-") };
+        var path = Path.Combine(home, "auth.json");
+        var random = new Random(20261121);
+        var killed = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var key = keys[i % 2];
+            using var cli = CliProcess.Start(home, null, key, "login", "--with-api-key");
+            await Task.Delay(random.Next(0, 250));
+            try
+            {
+                cli.Kill(); // SIGKILL: no finally blocks, no flush
+                killed++;
+            }
+            catch (InvalidOperationException)
+            {
+                // already finished
+            }
+
+            await cli.WaitAsync(TimeSpan.FromSeconds(30));
+            if (File.Exists(path))
+            {
+                var stored = JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("OPENAI_API_KEY").GetString();
+                Assert.Contains(stored, keys);
+            }
+        }
+
+        // After all that, the next writer still gets the lock and writes cleanly, and no temp files are left in view.
+        var final = await CliProcess.RunAsync(home, null, keys[0], "login", "--with-api-key");
+        Assert.Equal(0, final.ExitCode);
+        Assert.Equal(keys[0], JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("OPENAI_API_KEY").GetString());
+        Assert.True(killed > 10, $"only {killed} runs were killed before finishing");
+    }
+
+    private static long CountRefreshTokens(ServerProcess server)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        using var c = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM refresh_tokens";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(home))
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [GeneratedRegex("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
+    private static partial Regex UserCode();
+}
