@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Latchkey.Protocol.Tokens;
+
+namespace Latchkey.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly CliHarness cli = new();
+
+    [Theory]
+    [InlineData("root-help.txt", "--help")]
+    [InlineData("login-help.txt", "login", "--help")]
+    public async Task Help_IsLocked(string snapshot, params string[] args)
+    {
+        var (code, output, _) = await cli.RunAsync(null, false, args);
+
+        Assert.Equal(0, code);
+        var expected = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Snapshots", snapshot));
+        // System.CommandLine names the root command after the host executable, which in-process is the test runner.
+        Assert.Equal(expected.ReplaceLineEndings(), output.Replace("Latchkey.Cli.Tests", "latchkey", StringComparison.Ordinal).ReplaceLineEndings());
+    }
+
+    [Theory]
+    [InlineData("--with-api-key", "LATCHKEY_API_KEY")]
+    [InlineData("--with-access-token", "LATCHKEY_ACCESS_TOKEN")]
+    public async Task SecretFromTerminal_IsRefusedWithPipeHint(string flag, string envName)
+    {
+        var (code, _, err) = await cli.RunAsync(null, stdinIsTerminal: true, "login", flag, "--server", "http://127.0.0.1:1");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"printenv {envName} | latchkey login {flag}", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task AccessToken_CheckedWithServer_ThenStoredAndMasked()
+    {
+        var token = TokenFormat.Generate("at-");
+        using var server = new FakeWhoAmIServer(200, "{\"email\":\"bot@example.com\",\"chatgpt_account_id\":\"ws_9\",\"chatgpt_user_id\":\"u\",\"chatgpt_plan_type\":\"team\",\"chatgpt_account_is_fedramp\":false}");
+
+        var (code, output, err) = await cli.RunAsync(token + "\n", false, "login", "--with-access-token", "--server", server.Url);
+        var (statusCode, status, _) = await cli.RunAsync(null, false, "login", "status");
+
+        Assert.True(code == 0, err);
+        Assert.Equal("/api/accounts/v1/user-auth-credential/whoami", server.LastPath);
+        Assert.Equal("Bearer " + token, server.LastAuthorization);
+        Assert.Contains("bot@example.com", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, output + err + status, StringComparison.Ordinal);
+        var stored = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(cli.Home, "auth.json"))).RootElement;
+        Assert.Equal(token, stored.GetProperty("personal_access_token").GetString());
+        Assert.False(stored.TryGetProperty("auth_mode", out _)); // Codex: absent for personal access tokens
+        Assert.Equal(0, statusCode);
+        Assert.Contains("Logged in using an access token - " + TokenFormat.Mask(token), status, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(401)]
+    [InlineData(403)]
+    public async Task AccessToken_RefusedByServer_ClearMessageNothingSaved(int status)
+    {
+        using var server = new FakeWhoAmIServer(status, "{\"detail\":\"token revoked\"}");
+
+        var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("at-"), false, "login", "--with-access-token", "--server", server.Url);
+
+        Assert.Equal(1, code);
+        Assert.Contains("token revoked", err, StringComparison.Ordinal);
+        Assert.Contains("create a new one", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task AccessToken_ServerUnreachable_IsAClearError()
+    {
+        var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("at-"), false, "login", "--with-access-token", "--server", "http://127.0.0.1:9");
+
+        Assert.Equal(1, code);
+        Assert.Contains("Could not reach", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiKeyGivenAsAccessToken_NamesTheRightFlag()
+    {
+        var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("sk-lk-"), false, "login", "--with-access-token", "--server", "http://127.0.0.1:9");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--with-api-key", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_NotSignedIn_ExitsOne()
+    {
+        var (code, output, err) = await cli.RunAsync(null, false, "token");
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Contains("Not logged in", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeviceQrCode_RendersSquareBlockArt()
+    {
+        var art = Commands.ConsoleLoginUi.RenderQr("http://127.0.0.1:5080/device?user_code=BCDF-GHJK").TrimEnd('\n').Split('\n');
+
+        Assert.True(art.Length > 10);
+        Assert.All(art, line => Assert.Equal(art[0].Length, line.Length));
+        Assert.All(art, line => Assert.Matches("^[ ▀▄█]+$", line));
+    }
+
+    public void Dispose() => cli.Dispose();
+}
