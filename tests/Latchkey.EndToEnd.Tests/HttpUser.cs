@@ -75,9 +75,9 @@ public sealed partial class HttpUser : IDisposable
         Assert.Contains("Device approved", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    private string NextCode()
+    public string NextCode()
     {
-        // Codes are single-use per 30 s step: wait for a fresh step when the last one is spent.
+        // Codes are single-use per 30 s step (the server enforces it): wait for a fresh step when the last one is spent.
         var step = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
         while (step <= lastStep)
         {

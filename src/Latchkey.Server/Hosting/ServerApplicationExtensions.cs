@@ -4,6 +4,14 @@ namespace Latchkey.Server.Hosting;
 
 public static class ServerApplicationExtensions
 {
+    private static readonly Lazy<byte[]> SiteCss = new(() =>
+    {
+        using var stream = typeof(ServerApplicationExtensions).Assembly.GetManifestResourceStream("Latchkey.Server.site.css")!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
+
     public static WebApplication UseLatchkeyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -31,7 +39,6 @@ public static class ServerApplicationExtensions
             headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
             await next();
         });
-        app.UseStaticFiles();
         app.UseRouting();
         app.UseRateLimiter();
         app.UseAuthentication();
@@ -54,5 +61,11 @@ public static class ServerApplicationExtensions
         app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").DisableAntiforgery();
         app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).DisableAntiforgery();
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/css/site.css", () => Results.Bytes(SiteCss.Value, "text/css; charset=utf-8"))
+            .AddEndpointFilter(async (context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = "public, max-age=3600";
+                return await next(context);
+            });
     }
 }

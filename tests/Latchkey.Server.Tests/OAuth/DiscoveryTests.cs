@@ -38,4 +38,14 @@ public sealed class DiscoveryTests : IAsyncLifetime
         Assert.Equal("ES256", (string?)key["alg"]);
         Assert.Null(key["d"]);
     }
+
+    [Fact]
+    public async Task Stylesheet_IsServedFromTheAssembly()
+    {
+        var response = await factory.CreateClient().GetAsync(new Uri("/css/site.css", UriKind.Relative));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("font", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
