@@ -36,7 +36,7 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
             case LoginMethod.ApiKey:
                 return new LatchkeyCredential(LoginMethod.ApiKey, auth.ApiKey!, null, null);
             case LoginMethod.AccessToken:
-                return new LatchkeyCredential(LoginMethod.AccessToken, auth.PersonalAccessToken!, auth.Tokens?.AccountId, null);
+                return new LatchkeyCredential(LoginMethod.AccessToken, auth.PersonalAccessToken!, auth.Tokens?.AccountId, null, auth.Tokens?.Provenance?.Issuer);
         }
 
         if (NeedsRefresh(auth))
@@ -114,12 +114,12 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         await SaveReplacingAsync(new AuthDotJson { AuthMode = AuthDotJson.ModeApiKey, ApiKey = apiKey }, cancellationToken);
     }
 
-    public async Task SaveAccessTokenAsync(string accessToken, string? workspaceId, CancellationToken cancellationToken)
+    public async Task SaveAccessTokenAsync(string accessToken, string? workspaceId, string server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accessToken);
-        await SaveReplacingAsync(
-            new AuthDotJson { PersonalAccessToken = accessToken, Tokens = workspaceId is null ? null : new TokenData { AccountId = workspaceId }, LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()) },
-            cancellationToken);
+        ArgumentNullException.ThrowIfNull(server);
+        var tokens = new TokenData { AccountId = workspaceId, Provenance = new OAuthProvenance { Issuer = server.TrimEnd('/'), ClientId = options.ClientId } };
+        await SaveReplacingAsync(new AuthDotJson { PersonalAccessToken = accessToken, Tokens = tokens, LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()) }, cancellationToken);
     }
 
     /// <summary>Revokes the grant at the server (RFC 7009), then deletes the local credential whatever the server said.</summary>

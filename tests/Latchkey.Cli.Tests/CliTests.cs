@@ -53,6 +53,26 @@ public sealed class CliTests : IDisposable
         Assert.Contains("Logged in using an access token - " + TokenFormat.Mask(token), status, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AccessToken_IsCheckedAgainAtUse_RevokedOneIsRefused()
+    {
+        var token = TokenFormat.Generate("at-");
+        using (var ok = new FakeWhoAmIServer(200, "{\"email\":\"bot@example.com\",\"chatgpt_account_id\":\"ws_9\"}"))
+        {
+            Assert.Equal(0, (await cli.RunAsync(token, false, "login", "--with-access-token", "--server", ok.Url)).ExitCode);
+            var (useCode, used, _) = await cli.RunAsync(null, false, "token", "--server", ok.Url);
+            Assert.Equal(0, useCode);
+            Assert.Equal(token, used.Trim());
+        }
+
+        using var revoked = new FakeWhoAmIServer(401, "{\"detail\":\"access token revoked\"}");
+        var (code, output, err) = await cli.RunAsync(null, false, "token", "--server", revoked.Url);
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Contains("access token revoked", err, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(401)]
     [InlineData(403)]

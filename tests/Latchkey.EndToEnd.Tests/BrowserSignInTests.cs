@@ -80,6 +80,25 @@ public sealed partial class BrowserSignInTests : IAsyncLifetime
         Assert.Contains("Successfully logged in as " + user.Email, login.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task DeviceLogin_ServerHasDeviceSignInOff_FallsBackToBrowser()
+    {
+        await server.DisposeAsync();
+        server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Latchkey__DeviceAuthorizationEnabled"] = "false" });
+        user.Dispose();
+        user = await HttpUser.CreateOwnerAsync(server);
+        using var browser = new HeadlessChromium();
+        using var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer);
+        var url = (await login.WaitForLineAsync(l => l.TrimStart().StartsWith(server.Issuer + "/oauth/authorize?", StringComparison.Ordinal))).Trim();
+
+        browser.Open(url);
+        SignInWithPasswordAndTotp(browser);
+        browser.WaitForText("You are signed in");
+
+        Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Device sign-in is switched off on this server; using the browser sign-in instead.", login.Stderr, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
     private static partial Regex UserCode();
 }

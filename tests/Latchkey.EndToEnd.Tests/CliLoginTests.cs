@@ -98,6 +98,24 @@ public sealed partial class CliLoginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BrowserLogin_CtrlC_ExitsWith130AndReleasesThePort()
+    {
+        using var login = CliProcess.Start(home, null, null, "login", "--server", server.Issuer);
+        var url = (await login.WaitForLineAsync(l => l.TrimStart().StartsWith(server.Issuer + "/oauth/authorize?", StringComparison.Ordinal))).Trim();
+        var port = new Uri(System.Web.HttpUtility.ParseQueryString(new Uri(url).Query)["redirect_uri"]!).Port;
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", login.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        Assert.Equal(130, await login.WaitAsync(TimeSpan.FromSeconds(30)));
+        using var rebind = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+        rebind.Start();
+        Assert.False(File.Exists(Path.Combine(home, "auth.json")));
+    }
+
+    [Fact]
     public async Task Logout_ServerUnreachable_RemovesLocallyAndSaysSo()
     {
         await DeviceLoginAsync();

@@ -95,7 +95,7 @@ internal static class LoginCommand
 
         var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
         var who = await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, secret, ct);
-        await ctx.Auth.SaveAccessTokenAsync(secret, who.WorkspaceId, ct);
+        await ctx.Auth.SaveAccessTokenAsync(secret, who.WorkspaceId, server, ct);
         ctx.Console.Out.WriteLine($"Successfully logged in with access token {Protocol.Tokens.TokenFormat.Mask(secret)}{(who.Email is null ? string.Empty : " for " + who.Email)}.");
         return ExitCodes.Success;
     }

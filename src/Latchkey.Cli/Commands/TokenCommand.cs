@@ -10,6 +10,12 @@ internal static class TokenCommand
         command.SetAction((result, ct) => app.RunAsync(result, async ctx =>
         {
             var credential = await ctx.Auth.GetCredentialAsync(ct);
+            if (credential.Method == Client.Credentials.LoginMethod.AccessToken && (ctx.Options.Server ?? credential.Server) is { } server)
+            {
+                // Access tokens are checked at every use: revoked or expired ones fail here, with what to do.
+                await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, credential.BearerToken, ct);
+            }
+
             ctx.Console.Out.WriteLine(credential.BearerToken);
             return ExitCodes.Success;
         }, ct));
