@@ -1,10 +1,9 @@
-using System.Text.RegularExpressions;
 using OpenQA.Selenium;
 
 namespace Latchkey.EndToEnd.Tests;
 
 /// <summary>The real CLI and the real server, with the person's part played in real headless Chromium.</summary>
-public sealed partial class BrowserSignInTests : IAsyncLifetime
+public sealed class BrowserSignInTests : IAsyncLifetime
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-browser-" + Guid.NewGuid().ToString("N"));
     private ServerProcess server = null!;
@@ -63,7 +62,7 @@ public sealed partial class BrowserSignInTests : IAsyncLifetime
         using var browser = new HeadlessChromium();
         using var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer);
         var complete = (await login.WaitForLineAsync(l => l.StartsWith(server.Issuer + "/device?user_code=", StringComparison.Ordinal))).Trim();
-        var code = (await login.WaitForLineAsync(l => UserCode().IsMatch(l))).Trim();
+        var code = (await login.WaitForLineAsync(CliOutput.IsUserCodeLine)).Trim();
 
         browser.Open(complete);
         SignInWithPasswordAndTotp(browser);
@@ -98,7 +97,4 @@ public sealed partial class BrowserSignInTests : IAsyncLifetime
         Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("Device sign-in is switched off on this server; using the browser sign-in instead.", login.Stderr, StringComparison.Ordinal);
     }
-
-    [GeneratedRegex("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
-    private static partial Regex UserCode();
 }

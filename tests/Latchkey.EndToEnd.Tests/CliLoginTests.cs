@@ -1,12 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace Latchkey.EndToEnd.Tests;
 
 /// <summary>The real `latchkey` binary against the real server process.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed partial class CliLoginTests : IAsyncLifetime
+public sealed class CliLoginTests : IAsyncLifetime
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-cli-" + Guid.NewGuid().ToString("N"));
     private ServerProcess server = null!;
@@ -33,7 +32,7 @@ public sealed partial class CliLoginTests : IAsyncLifetime
     private async Task DeviceLoginAsync()
     {
         using var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer);
-        var codeLine = await login.WaitForLineAsync(l => UserCodeLine().IsMatch(l));
+        var codeLine = await login.WaitForLineAsync(CliOutput.IsUserCodeLine);
         await user.ApproveDeviceAsync(codeLine.Trim());
         Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("Successfully logged in as " + user.Email, login.Stdout, StringComparison.Ordinal);
@@ -188,7 +187,4 @@ public sealed partial class CliLoginTests : IAsyncLifetime
         Assert.Equal(expected, result.ExitCode);
         Assert.True(result.Stderr.Trim().Split('\n').Length <= 3, result.Stderr);
     }
-
-    [GeneratedRegex("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
-    private static partial Regex UserCodeLine();
 }

@@ -1,12 +1,11 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Latchkey.Protocol.Tokens;
 using Microsoft.Data.Sqlite;
 
 namespace Latchkey.EndToEnd.Tests;
 
 /// <summary>Many CLI processes at once, and CLI processes killed mid-write.</summary>
-public sealed partial class CliRobustnessTests : IDisposable
+public sealed class CliRobustnessTests : IDisposable
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-robust-" + Guid.NewGuid().ToString("N"));
 
@@ -18,7 +17,7 @@ public sealed partial class CliRobustnessTests : IDisposable
         using var user = await HttpUser.CreateOwnerAsync(server);
         using (var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer))
         {
-            var code = await login.WaitForLineAsync(l => UserCode().IsMatch(l));
+            var code = await login.WaitForLineAsync(CliOutput.IsUserCodeLine);
             await user.ApproveDeviceAsync(code.Trim());
             Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
         }
@@ -91,7 +90,4 @@ public sealed partial class CliRobustnessTests : IDisposable
             Directory.Delete(home, recursive: true);
         }
     }
-
-    [GeneratedRegex("^    [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
-    private static partial Regex UserCode();
 }
