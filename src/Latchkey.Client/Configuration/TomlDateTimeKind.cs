@@ -1,0 +1,9 @@
+namespace Latchkey.Client.Configuration;
+
+public enum TomlDateTimeKind
+{
+    OffsetDateTime,
+    LocalDateTime,
+    LocalDate,
+    LocalTime,
+}
