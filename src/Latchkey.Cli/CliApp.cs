@@ -10,6 +10,7 @@ public sealed class CliApp(CliConsole console)
 {
     private readonly Option<string?> server = new("--server") { Description = "The Latchkey server URL (default: $LATCHKEY_SERVER).", Recursive = true };
     private readonly Option<bool> verbose = new("--verbose") { Description = "Print more detail about what is happening.", Recursive = true };
+    private readonly Option<string[]> overrides = new("--config", "-c") { Description = "Override a config.toml setting: -c key=value (the value is TOML, else a string).", Recursive = true, Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
 
     public IBrowserLauncher? Browser { get; init; }
 
@@ -17,7 +18,7 @@ public sealed class CliApp(CliConsole console)
     {
         var root = new RootCommand("Latchkey: sign in to your organisation's Latchkey server from the command line.")
         {
-            server, verbose,
+            server, verbose, overrides,
         };
         root.Subcommands.Add(LoginCommand.Create(this));
         root.Subcommands.Add(LogoutCommand.Create(this));
@@ -45,7 +46,18 @@ public sealed class CliApp(CliConsole console)
 
     internal async Task<int> RunAsync(ParseResult result, Func<CliContext, Task<int>> body, CancellationToken ct)
     {
-        using var ctx = new CliContext(console, result.GetValue(server), result.GetValue(verbose)) { Browser = Browser ?? new SystemBrowserLauncher() };
+        CliContext ctx;
+        try
+        {
+            ctx = new CliContext(console, result.GetValue(server), result.GetValue(verbose), result.GetValue(overrides) ?? []) { Browser = Browser ?? new SystemBrowserLauncher() };
+        }
+        catch (LatchkeyException ex)
+        {
+            await console.Error.WriteLineAsync(ex.Message);
+            return ExitCodes.Failure;
+        }
+
+        using var _ = ctx;
         try
         {
             return await body(ctx);

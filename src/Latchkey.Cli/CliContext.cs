@@ -1,4 +1,5 @@
 using Latchkey.Client;
+using Latchkey.Client.Configuration;
 using Latchkey.Client.Credentials;
 using Latchkey.Client.Login;
 using Latchkey.Client.OAuth;
@@ -6,26 +7,37 @@ using Latchkey.Client.OAuth;
 namespace Latchkey.Cli;
 
 /// <summary>What every command needs, built from the parsed global options and the environment.</summary>
-public sealed class CliContext(CliConsole console, string? serverOption, bool verbose) : IDisposable
+public sealed class CliContext : IDisposable
 {
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private AuthManager? auth;
 
-    public CliConsole Console { get; } = console;
+    /// <summary>Loads the configuration layers; a broken config.toml stops the command with file, line and column.</summary>
+    public CliContext(CliConsole console, string? serverOption, bool verbose, IReadOnlyList<string> overrides)
+    {
+        Console = console;
+        Verbose = verbose;
+        var home = HomeFrom(console);
+        var config = ConfigLoader.Load(home, overrides, ConfigLoader.DefaultManagedPath(console.GetEnvironmentVariable));
+        Options = new LatchkeyClientOptions
+        {
+            Home = home,
+            Config = config,
+            Server = (serverOption ?? console.GetEnvironmentVariable("LATCHKEY_SERVER") ?? config.ServerUrl)?.TrimEnd('/'),
+        };
+    }
 
-    public bool Verbose { get; } = verbose;
+    public CliConsole Console { get; }
+
+    public bool Verbose { get; }
 
     public HttpClient Http => http;
 
     public OAuthClient OAuth => new(http);
 
-    public LatchkeyClientOptions Options { get; } = new()
-    {
-        Home = HomeFrom(console),
-        Server = (serverOption ?? console.GetEnvironmentVariable("LATCHKEY_SERVER"))?.TrimEnd('/'),
-    };
+    public LatchkeyClientOptions Options { get; }
 
-    public ICredentialStore Store => Options.Store ??= new FileCredentialStore(Options.Home);
+    public ICredentialStore Store => Options.Store ??= CredentialStoreSelector.Create(Options.Config.CredentialsStore, Options.Home, Console.Error);
 
     public AuthManager Auth => auth ??= new AuthManager(Store, OAuth, Options, TimeProvider.System);
 

@@ -1,3 +1,4 @@
+using Latchkey.Client.Configuration;
 using Latchkey.Client.Credentials;
 using Latchkey.Client.OAuth;
 using Latchkey.Protocol.Tokens;
@@ -27,10 +28,11 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
     {
         if (EnvironmentCredential() is { } fromEnv)
         {
+            CheckLoginMethodAllowed(fromEnv.Method);
             return fromEnv;
         }
 
-        var auth = await store.LoadAsync(cancellationToken) ?? throw NotSignedIn();
+        var auth = await EnforceRestrictionsAsync(cancellationToken) ?? throw NotSignedIn();
         switch (auth.Method)
         {
             case LoginMethod.ApiKey:
@@ -189,6 +191,97 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         return !DateTimeOffset.TryParse(auth.LastRefresh, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var last)
             || now - last > OpaqueTokenMaxAge;
     }
+
+    /// <summary>Refuses, before anything starts, a sign-in method the administrator has forbidden (codex-compat.md messages).</summary>
+    public void CheckLoginMethodAllowed(LoginMethod method)
+    {
+        switch (options.Config.ForcedLoginMethod)
+        {
+            case "api" when method != LoginMethod.ApiKey:
+                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden, "ChatGPT login is disabled. Use API key login instead.");
+            case "chatgpt" when method == LoginMethod.ApiKey:
+                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden, "API key login is disabled. Use ChatGPT login instead.");
+        }
+    }
+
+    /// <summary>
+    /// Loads the stored credential and, when it breaks an admin restriction (login method or workspace), removes it
+    /// from the store and throws a message naming the restriction, where it was set and the workspace found.
+    /// </summary>
+    public async Task<AuthDotJson?> EnforceRestrictionsAsync(CancellationToken cancellationToken)
+    {
+        var auth = await store.LoadAsync(cancellationToken);
+        if (auth is null)
+        {
+            return null;
+        }
+
+        var config = options.Config;
+        string? violation = null;
+        if (config.ForcedLoginMethod is "api" && auth.Method != LoginMethod.ApiKey)
+        {
+            violation = $"forced_login_method = \"api\" ({ConfigLoader.DescribeLayer(config.SourceOf("forced_login_method"))}) allows only API keys, but the stored credential is a {Describe(auth.Method)}";
+        }
+        else if (config.ForcedLoginMethod is "chatgpt" && auth.Method == LoginMethod.ApiKey)
+        {
+            violation = $"forced_login_method = \"chatgpt\" ({ConfigLoader.DescribeLayer(config.SourceOf("forced_login_method"))}) does not allow API keys";
+        }
+        else if (config.ForcedWorkspaceIds.Count > 0 && auth.Method != LoginMethod.ApiKey)
+        {
+            var found = auth.Tokens?.AccountId ?? TokenClaims.GetWorkspaceId(auth.Tokens?.IdToken);
+            if (found is null || !config.ForcedWorkspaceIds.Contains(found, StringComparer.Ordinal))
+            {
+                violation = $"Login is restricted to workspace id(s) {string.Join(", ", config.ForcedWorkspaceIds)} (forced_chatgpt_workspace_id, {ConfigLoader.DescribeLayer(config.SourceOf("forced_chatgpt_workspace_id"))}), but the stored credential is for workspace {found ?? "(none)"}";
+            }
+        }
+
+        if (violation is null)
+        {
+            return auth;
+        }
+
+        await store.DeleteAsync(cancellationToken);
+        throw new LatchkeyException(ErrorCodes.RestrictionViolated, violation + ". It has been removed; run `latchkey login`.");
+    }
+
+    /// <summary>
+    /// The credential for a configured model provider: the signed-in Latchkey credential when it
+    /// `requires_openai_auth`, the environment variable named by `env_key`, or null (a local model needs none).
+    /// </summary>
+    public async Task<string?> GetProviderCredentialAsync(string providerId, CancellationToken cancellationToken)
+    {
+        if (!options.Config.ModelProviders.TryGetValue(providerId, out var provider))
+        {
+            var known = options.Config.ModelProviders.Count == 0 ? "none are configured" : "configured: " + string.Join(", ", options.Config.ModelProviders.Keys);
+            throw new LatchkeyException(ErrorCodes.UnknownProvider, $"Unknown model provider '{providerId}' ({known}).");
+        }
+
+        if (provider.RequiresOpenAiAuth)
+        {
+            return (await GetCredentialAsync(cancellationToken)).BearerToken;
+        }
+
+        if (provider.EnvKey is { } variable)
+        {
+            var value = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                var instructions = provider.EnvKeyInstructions is null ? string.Empty : " " + provider.EnvKeyInstructions;
+                throw new LatchkeyException(ErrorCodes.ProviderKeyMissing, $"Model provider '{providerId}' needs the environment variable {variable}, which is missing or empty.{instructions}");
+            }
+
+            return value.Trim();
+        }
+
+        return null;
+    }
+
+    private static string Describe(LoginMethod method) => method switch
+    {
+        LoginMethod.ApiKey => "API key",
+        LoginMethod.AccessToken => "access token",
+        _ => "workspace sign-in",
+    };
 
     /// <summary>LATCHKEY_ACCESS_TOKEN or LATCHKEY_API_KEY: used as they are, never written anywhere.</summary>
     public static LatchkeyCredential? EnvironmentCredential()

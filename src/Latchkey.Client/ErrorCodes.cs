@@ -16,4 +16,9 @@ public static class ErrorCodes
     public const string RefreshFailed = "refresh_failed";
     public const string InvalidSecret = "invalid_secret";
     public const string LockTimeout = "lock_timeout";
+    public const string ConfigInvalid = "config_invalid";
+    public const string RestrictionViolated = "restriction_violated";
+    public const string LoginMethodForbidden = "login_method_forbidden";
+    public const string UnknownProvider = "unknown_provider";
+    public const string ProviderKeyMissing = "provider_key_missing";
 }

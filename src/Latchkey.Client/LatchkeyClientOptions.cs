@@ -1,3 +1,4 @@
+using Latchkey.Client.Configuration;
 using Latchkey.Client.Credentials;
 
 namespace Latchkey.Client;
@@ -14,8 +15,15 @@ public sealed class LatchkeyClientOptions
     /// <summary>`LATCHKEY_HOME`, default `~/.latchkey`: the credential file, lock files and (later) config live here.</summary>
     public string Home { get; set; } = DefaultHome();
 
-    /// <summary>Workspaces a sign-in may end in (admin restriction); empty allows any.</summary>
-    public IReadOnlyList<string> AllowedWorkspaceIds { get; set; } = [];
+    /// <summary>The layered configuration: restrictions, credential store choice, model providers.</summary>
+    public LatchkeyConfig Config { get; set; } = new();
+
+    /// <summary>Workspaces a sign-in may end in (admin restriction `forced_chatgpt_workspace_id`); empty allows any.</summary>
+    public IReadOnlyList<string> AllowedWorkspaceIds
+    {
+        get => Config.ForcedWorkspaceIds;
+        set => Config = Config with { ForcedWorkspaceIds = value };
+    }
 
     /// <summary>Refresh when the access token has less than this left (Codex: 5 minutes).</summary>
     public TimeSpan RefreshMargin { get; set; } = TimeSpan.FromMinutes(5);

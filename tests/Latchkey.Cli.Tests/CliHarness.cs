@@ -5,6 +5,21 @@ public sealed class CliHarness : IDisposable
 {
     public string Home { get; } = Path.Combine(Path.GetTempPath(), "latchkey-clitest-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>Where this harness's managed_config.toml lives (LATCHKEY_MANAGED_CONFIG).</summary>
+    public string ManagedPath => Path.Combine(Home, "managed", "managed_config.toml");
+
+    public void WriteManaged(string toml)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ManagedPath)!);
+        File.WriteAllText(ManagedPath, toml);
+    }
+
+    public void WriteUserConfig(string toml)
+    {
+        Directory.CreateDirectory(Home);
+        File.WriteAllText(Path.Combine(Home, "config.toml"), toml);
+    }
+
     public async Task<(int ExitCode, string Out, string Err)> RunAsync(string? stdin, bool stdinIsTerminal, params string[] args)
     {
         var output = new StringWriter();
@@ -15,7 +30,7 @@ public sealed class CliHarness : IDisposable
             Error = error,
             In = new StringReader(stdin ?? string.Empty),
             InputIsTerminal = stdinIsTerminal,
-            GetEnvironmentVariable = name => name == "LATCHKEY_HOME" ? Home : null,
+            GetEnvironmentVariable = name => name switch { "LATCHKEY_HOME" => Home, "LATCHKEY_MANAGED_CONFIG" => ManagedPath, _ => null },
         };
         var code = await new CliApp(console).InvokeAsync(args);
         return (code, output.ToString(), error.ToString());

@@ -126,5 +126,93 @@ public sealed class CliTests : IDisposable
         Assert.All(art, line => Assert.Matches("^[ ▀▄█]+$", line));
     }
 
+    [Fact]
+    public async Task ManagedForcedApi_RefusesDeviceLoginBeforeAnyNetwork_AndCannotBeOverridden()
+    {
+        cli.WriteManaged("forced_login_method = \"api\"\n");
+
+        var (code, _, err) = await cli.RunAsync(null, false, "login", "--device-auth", "--server", "http://127.0.0.1:9", "-c", "forced_login_method=chatgpt");
+
+        Assert.Equal(1, code);
+        Assert.Equal("ChatGPT login is disabled. Use API key login instead.", err.Trim());
+    }
+
+    [Fact]
+    public async Task ForcedChatGpt_RefusesApiKeyLogin()
+    {
+        cli.WriteUserConfig("forced_login_method = \"chatgpt\"\n");
+
+        var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("sk-lk-"), false, "login", "--with-api-key");
+
+        Assert.Equal(1, code);
+        Assert.Equal("API key login is disabled. Use ChatGPT login instead.", err.Trim());
+        Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task StatusJson_ShowsWhichLayerSetEachRestriction()
+    {
+        cli.WriteManaged("forced_chatgpt_workspace_id = [\"ws_a\", \"ws_b\"]\n");
+        cli.WriteUserConfig("forced_login_method = \"workspace\"\n");
+
+        var (_, output, _) = await cli.RunAsync(null, false, "login", "status", "--json");
+        var restrictions = JsonDocument.Parse(output).RootElement.GetProperty("restrictions");
+
+        Assert.Equal("managed", restrictions.GetProperty("forced_chatgpt_workspace_id").GetProperty("set_by").GetString());
+        Assert.Equal(2, restrictions.GetProperty("forced_chatgpt_workspace_id").GetProperty("value").GetArrayLength());
+        Assert.Equal("chatgpt", restrictions.GetProperty("forced_login_method").GetProperty("value").GetString());
+        Assert.Equal("user", restrictions.GetProperty("forced_login_method").GetProperty("set_by").GetString());
+    }
+
+    [Fact]
+    public async Task StoredApiKey_WhenManagedConfigForbidsIt_IsRemovedAtNextCommand()
+    {
+        var key = TokenFormat.Generate("sk-lk-");
+        Assert.Equal(0, (await cli.RunAsync(key, false, "login", "--with-api-key")).ExitCode);
+        cli.WriteManaged("forced_login_method = \"chatgpt\"\n");
+
+        var (code, output, err) = await cli.RunAsync(null, false, "token");
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Contains("forced_login_method", err, StringComparison.Ordinal);
+        Assert.Contains("administrator", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task BrokenConfig_ExitsOneNamingFileLineAndColumn()
+    {
+        cli.WriteUserConfig("server_url = \"http://x\"\nbad line here\n");
+
+        var (code, _, err) = await cli.RunAsync(null, false, "login", "status");
+
+        Assert.Equal(1, code);
+        Assert.Contains("config.toml:2:", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerUrl_ComesFromConfig()
+    {
+        cli.WriteUserConfig("server_url = \"http://127.0.0.1:9\"\n");
+
+        var (code, _, err) = await cli.RunAsync(null, false, "login", "--device-auth");
+
+        Assert.Equal(1, code);
+        Assert.Contains("127.0.0.1:9", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokenForProvider_UsesEnvKeyInstructionsWhenMissing()
+    {
+        cli.WriteUserConfig("[model_providers.other]\nenv_key = \"LATCHKEY_TEST_UNSET_KEY_9F\"\nenv_key_instructions = \"Ask ops for a key.\"\n");
+
+        var (code, _, err) = await cli.RunAsync(null, false, "token", "--provider", "other");
+
+        Assert.Equal(1, code);
+        Assert.Contains("LATCHKEY_TEST_UNSET_KEY_9F", err, StringComparison.Ordinal);
+        Assert.Contains("Ask ops for a key.", err, StringComparison.Ordinal);
+    }
+
     public void Dispose() => cli.Dispose();
 }

@@ -36,6 +36,7 @@ internal static class LoginCommand
 
     private static async Task<int> LoginInteractiveAsync(CliContext ctx, bool device, CancellationToken ct)
     {
+        ctx.Auth.CheckLoginMethodAllowed(LoginMethod.Workspace);
         var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
         ctx.Detail($"Discovering {server} ...");
         var metadata = await ctx.OAuth.DiscoverAsync(server, ct);
@@ -71,6 +72,7 @@ internal static class LoginCommand
 
     private static async Task<int> LoginWithSecretAsync(CliContext ctx, LoginMethod method, CancellationToken ct)
     {
+        ctx.Auth.CheckLoginMethodAllowed(method);
         var flag = method == LoginMethod.ApiKey ? "--with-api-key" : "--with-access-token";
         var envName = method == LoginMethod.ApiKey ? "LATCHKEY_API_KEY" : "LATCHKEY_ACCESS_TOKEN";
         if (ctx.Console.InputIsTerminal)

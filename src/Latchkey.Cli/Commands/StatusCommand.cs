@@ -18,7 +18,7 @@ internal static class StatusCommand
             var status = await ReadAsync(ctx, ct);
             if (result.GetValue(json))
             {
-                ctx.Console.Out.WriteLine(ToJson(status));
+                ctx.Console.Out.WriteLine(ToJson(status, ctx.Options.Config));
             }
             else
             {
@@ -38,7 +38,7 @@ internal static class StatusCommand
             return new LoginStatus(true, env.Method, null, null, null, $"environment ({variable})", null, TokenFormat.Mask(env.BearerToken));
         }
 
-        var auth = await ctx.Store.LoadAsync(ct);
+        var auth = await ctx.Auth.EnforceRestrictionsAsync(ct);
         if (auth is null)
         {
             return new LoginStatus(false, null, null, null, null, ctx.Store.Description, null, null);
@@ -99,7 +99,39 @@ internal static class StatusCommand
         }
     }
 
-    private static string ToJson(LoginStatus s)
+    private static void WriteRestriction(Utf8JsonWriter w, string name, IReadOnlyList<string> values, Client.Configuration.ConfigLayer layer)
+    {
+        w.WriteStartObject(name);
+        if (values.Count == 0)
+        {
+            w.WriteNull("value");
+        }
+        else if (values.Count == 1 && name == "forced_login_method")
+        {
+            w.WriteString("value", values[0]);
+        }
+        else
+        {
+            w.WriteStartArray("value");
+            foreach (var v in values)
+            {
+                w.WriteStringValue(v);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteString("set_by", layer switch
+        {
+            Client.Configuration.ConfigLayer.Managed => "managed",
+            Client.Configuration.ConfigLayer.CommandLine => "command_line",
+            Client.Configuration.ConfigLayer.User => "user",
+            _ => null,
+        });
+        w.WriteEndObject();
+    }
+
+    private static string ToJson(LoginStatus s, Client.Configuration.LatchkeyConfig config)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -121,6 +153,12 @@ internal static class StatusCommand
             }
 
             w.WriteString("secret_masked", s.MaskedSecret);
+            w.WriteString("policy_source", s.Method switch { LoginMethod.ApiKey => "workspace_api_settings", null => null, _ => "workspace_member_policies" });
+            w.WriteStartObject("restrictions");
+            WriteRestriction(w, "forced_login_method", config.ForcedLoginMethod is { } m ? [m] : [], config.SourceOf("forced_login_method"));
+            WriteRestriction(w, "forced_chatgpt_workspace_id", config.ForcedWorkspaceIds, config.SourceOf("forced_chatgpt_workspace_id"));
+            w.WriteEndObject();
+            w.WriteString("credentials_store_setting", config.CredentialsStore);
             w.WriteEndObject();
         }
 

@@ -1,0 +1,10 @@
+namespace Latchkey.Client.Configuration;
+
+/// <summary>Where a setting came from, lowest precedence first. Managed config, installed by an administrator, wins.</summary>
+public enum ConfigLayer
+{
+    Default,
+    User,
+    CommandLine,
+    Managed,
+}
