@@ -11,6 +11,10 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # Browser tests drive Debian's Chromium through its matching chromedriver (Selenium, offline).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# Keyring tests run against a real Secret Service: gnome-keyring in a headless D-Bus session, through libsecret.
+command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
+ls /usr/lib/*/libsecret-1.so.0 >/dev/null 2>&1 || need_apt+=(libsecret-1-0)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing: ${need_apt[*]}. Install them (sudo apt-get install ${need_apt[*]}) and run again." >&2

@@ -37,7 +37,7 @@ public sealed class CliContext : IDisposable
 
     public LatchkeyClientOptions Options { get; }
 
-    public ICredentialStore Store => Options.Store ??= CredentialStoreSelector.Create(Options.Config.CredentialsStore, Options.Home, Console.Error);
+    public ICredentialStore Store => Options.Store ??= CredentialStores.Create(Options.Config.CredentialsStore, Options.Home, Console.Error.WriteLine);
 
     public AuthManager Auth => auth ??= new AuthManager(Store, OAuth, Options, TimeProvider.System);
 
