@@ -75,6 +75,34 @@ public sealed class CliKeyringTests : IDisposable
         Assert.False(File.Exists(Path.Combine(home, "auth.json")));
     }
 
+    [Fact]
+    public async Task Keyring_LockedOrNoDefaultCollection_FailsFastInsteadOfPrompting()
+    {
+        // A separate session whose gnome-keyring has no unlocked login keyring: libsecret would otherwise wait on a prompt.
+        var data = Directory.CreateTempSubdirectory("latchkey-locked-").FullName;
+        var script = $"gnome-keyring-daemon --start --components=secrets >/dev/null; printf %s '{TokenFormat.Generate("sk-lk-")}' | dotnet '{RepositoryPaths.CliDll}' login --with-api-key -c cli_auth_credentials_store=keyring";
+        var start = new System.Diagnostics.ProcessStartInfo("dbus-run-session") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--", "bash", "-c", script })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["XDG_DATA_HOME"] = data;
+        start.Environment["LATCHKEY_HOME"] = home;
+        start.Environment.Remove("DBUS_SESSION_BUS_ADDRESS");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var errors = string.Join('\n', (await stderr).Split('\n').Where(l => !l.Contains("dbus-daemon", StringComparison.Ordinal) && l.Trim().Length > 0));
+        Directory.Delete(data, recursive: true);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Matches("locked|no default keyring", errors);
+        Assert.Contains("cli_auth_credentials_store = \"file\"", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(home, "auth.json")));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(home))

@@ -36,6 +36,19 @@ internal static partial class LibSecret
     [return: MarshalAs(UnmanagedType.Bool)]
     internal static partial bool secret_password_clearv_sync(IntPtr schema, IntPtr attributes, IntPtr cancellable, out IntPtr error);
 
+    [LibraryImport(Secret)]
+    internal static partial IntPtr secret_service_get_sync(int flags, IntPtr cancellable, out IntPtr error);
+
+    [LibraryImport(Secret, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr secret_collection_for_alias_sync(IntPtr service, string alias, int flags, IntPtr cancellable, out IntPtr error);
+
+    [LibraryImport(Secret)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static partial bool secret_collection_get_locked(IntPtr collection);
+
+    [LibraryImport("libgobject-2.0.so.0")]
+    internal static partial void g_object_unref(IntPtr instance);
+
     /// <summary>Overwrites the secret's memory before freeing it.</summary>
     [LibraryImport(Secret)]
     internal static partial void secret_password_free(IntPtr password);

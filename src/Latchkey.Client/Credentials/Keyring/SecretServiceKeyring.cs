@@ -84,6 +84,7 @@ internal sealed class SecretServiceKeyring : IOsKeyring
             Marshal.WriteIntPtr(schema, 16, Utf8("service")); // attributes[0] = { "service", SECRET_SCHEMA_ATTRIBUTE_STRING }
             Marshal.WriteIntPtr(schema, 32, Utf8("account")); // attributes[1]; a NULL name ends the list
 
+            EnsureDefaultCollectionUnlocked();
             var glib = NativeLibrary.Load("libglib-2.0.so.0");
             attributes = LibSecret.g_hash_table_new(NativeLibrary.GetExport(glib, "g_str_hash"), NativeLibrary.GetExport(glib, "g_str_equal"));
             LibSecret.g_hash_table_insert(attributes, Utf8("service"), Utf8(service));
@@ -106,6 +107,41 @@ internal sealed class SecretServiceKeyring : IOsKeyring
 
             Marshal.FreeHGlobal(schema);
             allocations.ForEach(Marshal.FreeCoTaskMem);
+        }
+    }
+
+    /// <summary>
+    /// A locked (or missing) default collection would make libsecret ask for a password through a prompter — on a
+    /// headless machine that waits forever. Check first and fail with a message instead.
+    /// </summary>
+    private static void EnsureDefaultCollectionUnlocked()
+    {
+        var service = LibSecret.secret_service_get_sync(0, IntPtr.Zero, out var error);
+        ThrowIfError(error, "reach");
+        try
+        {
+            var collection = LibSecret.secret_collection_for_alias_sync(service, "default", 0, IntPtr.Zero, out error);
+            ThrowIfError(error, "open");
+            if (collection == IntPtr.Zero)
+            {
+                throw Unavailable("use", "there is no default keyring collection");
+            }
+
+            try
+            {
+                if (LibSecret.secret_collection_get_locked(collection))
+                {
+                    throw Unavailable("use", "the default keyring is locked; unlock it (e.g. log in to the desktop, or gnome-keyring-daemon --unlock)");
+                }
+            }
+            finally
+            {
+                LibSecret.g_object_unref(collection);
+            }
+        }
+        finally
+        {
+            LibSecret.g_object_unref(service);
         }
     }
 
