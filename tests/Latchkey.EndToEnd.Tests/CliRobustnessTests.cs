@@ -12,8 +12,7 @@ public sealed class CliRobustnessTests : IDisposable
     [Fact]
     public async Task EightProcessesOnAnExpiringLogin_ServerSeesExactlyOneRefresh_AllSucceed()
     {
-        // Access tokens live 4 minutes: under the 5-minute margin, so every process wants to refresh at once.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Latchkey__Lifetimes__AccessToken"] = "00:04:00" });
+        await using var server = await ServerProcess.StartAsync();
         using var user = await HttpUser.CreateOwnerAsync(server);
         using (var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer))
         {
@@ -23,6 +22,11 @@ public sealed class CliRobustnessTests : IDisposable
         }
 
         Assert.Equal(1, CountRefreshTokens(server));
+
+        // Age the stored login: its access token now expires in one minute, inside the 5-minute margin, so every
+        // process wants to refresh. (The client reads `exp` without verifying the signature; the server never sees
+        // this token: refresh sends only the refresh token.) Fresh tokens from the server live an hour.
+        ExpireStoredAccessToken(TimeSpan.FromMinutes(1));
         var runs = Enumerable.Range(0, 8).Select(_ => CliProcess.Start(home, null, null, "token")).ToList();
         var codes = await Task.WhenAll(runs.Select(r => r.WaitAsync(TimeSpan.FromSeconds(90))));
         var tokens = runs.Select(r => r.Stdout.Trim()).ToList();
@@ -71,6 +75,18 @@ public sealed class CliRobustnessTests : IDisposable
         Assert.Equal(0, final.ExitCode);
         Assert.Equal(keys[0], JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("OPENAI_API_KEY").GetString());
         Assert.True(killed > 10, $"only {killed} runs were killed before finishing");
+    }
+
+    private void ExpireStoredAccessToken(TimeSpan left)
+    {
+        var path = Path.Combine(home, "auth.json");
+        var auth = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        var parts = ((string)auth["tokens"]!["access_token"]!).Split('.');
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]))!;
+        payload["exp"] = DateTimeOffset.UtcNow.Add(left).ToUnixTimeSeconds();
+        parts[1] = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        auth["tokens"]!["access_token"] = string.Join('.', parts);
+        File.WriteAllText(path, auth.ToJsonString());
     }
 
     private static long CountRefreshTokens(ServerProcess server)
