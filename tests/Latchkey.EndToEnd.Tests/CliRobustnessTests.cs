@@ -74,7 +74,7 @@ public sealed class CliRobustnessTests : IDisposable
         var final = await CliProcess.RunAsync(home, null, keys[0], "login", "--with-api-key");
         Assert.Equal(0, final.ExitCode);
         Assert.Equal(keys[0], JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("OPENAI_API_KEY").GetString());
-        Assert.True(killed > 10, $"only {killed} runs were killed before finishing");
+        Assert.True(killed >= 5, $"only {killed} runs were killed before finishing: the test did not exercise crashes");
     }
 
     private void ExpireStoredAccessToken(TimeSpan left)
