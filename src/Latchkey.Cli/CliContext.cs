@@ -17,7 +17,7 @@ public sealed class CliContext : IDisposable
     {
         Console = console;
         Verbose = verbose;
-        var home = HomeFrom(console);
+        var home = LatchkeyClientOptions.DefaultHome(console.GetEnvironmentVariable);
         var config = ConfigLoader.Load(home, overrides, ConfigLoader.DefaultManagedPath(console.GetEnvironmentVariable));
         Options = new LatchkeyClientOptions
         {
@@ -52,14 +52,6 @@ public sealed class CliContext : IDisposable
         {
             Console.Error.WriteLine(message);
         }
-    }
-
-    private static string HomeFrom(CliConsole console)
-    {
-        var home = console.GetEnvironmentVariable("LATCHKEY_HOME");
-        return string.IsNullOrWhiteSpace(home)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".latchkey")
-            : Path.GetFullPath(home);
     }
 
     public void Dispose() => http.Dispose();

@@ -31,9 +31,10 @@ public sealed class LatchkeyClientOptions
     /// <summary>The store; defaults to the file store in <see cref="Home"/>.</summary>
     public ICredentialStore? Store { get; set; }
 
-    public static string DefaultHome()
+    /// <summary>`LATCHKEY_HOME` (from <paramref name="environment"/>, default the process environment), else `~/.latchkey`.</summary>
+    public static string DefaultHome(Func<string, string?>? environment = null)
     {
-        var fromEnv = Environment.GetEnvironmentVariable("LATCHKEY_HOME");
+        var fromEnv = (environment ?? Environment.GetEnvironmentVariable)("LATCHKEY_HOME");
         return !string.IsNullOrWhiteSpace(fromEnv)
             ? Path.GetFullPath(fromEnv)
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".latchkey");

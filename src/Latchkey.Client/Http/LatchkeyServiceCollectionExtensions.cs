@@ -21,7 +21,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.TryAddSingleton(options);
         services.TryAddSingleton<AuthManager>(sp => new AuthManager(
             options.Store ?? new FileCredentialStore(options.Home),
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(OAuthClient)) is { } http ? new OAuthClient(http) : throw new InvalidOperationException(),
+            new OAuthClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(OAuthClient))),
             options,
             sp.GetRequiredService<TimeProvider>()));
         services.AddTransient<LatchkeyAuthHandler>();

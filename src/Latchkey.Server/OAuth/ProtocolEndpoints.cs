@@ -40,7 +40,7 @@ public sealed class ProtocolEndpoints(
             ["response_modes_supported"] = new JsonArray("query"),
             ["grant_types_supported"] = grantTypes,
             ["subject_types_supported"] = new JsonArray("public"),
-            ["id_token_signing_alg_values_supported"] = new JsonArray(JwtCodecAlg),
+            ["id_token_signing_alg_values_supported"] = new JsonArray(Latchkey.Protocol.Jwt.JwtCodec.Algorithm),
             ["code_challenge_methods_supported"] = new JsonArray(Pkce.MethodS256),
             ["token_endpoint_auth_methods_supported"] = new JsonArray("none", "client_secret_basic", "client_secret_post"),
             ["revocation_endpoint_auth_methods_supported"] = new JsonArray("none", "client_secret_basic", "client_secret_post"),
@@ -57,8 +57,6 @@ public sealed class ProtocolEndpoints(
 
         return Results.Json(document);
     }
-
-    private const string JwtCodecAlg = Latchkey.Protocol.Jwt.JwtCodec.Algorithm;
 
     public async Task<IResult> Jwks(CancellationToken cancellationToken) => Results.Json(await keys.GetJwksAsync(cancellationToken));
 

@@ -6,21 +6,15 @@ using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.Accounts;
 
-public sealed class SignInTests : IAsyncLifetime
+public sealed class SignInTests : ServerTest
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     private static Dictionary<string, string> Login(string email, string password) => new() { ["email"] = email, ["password"] = password };
 
     [Fact]
     public async Task WrongPassword_AndUnknownEmail_GetIdenticalAnswers()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
 
         var (wrong, wrongBody) = await session.SubmitAsync("/account/login", Login(user.Email, "not the password at all"));
         var (unknown, unknownBody) = await session.SubmitAsync("/account/login", Login("nobody-" + Guid.NewGuid() + "@example.com", "not the password at all"));
@@ -33,8 +27,8 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task FiveFailures_LockOut_EvenTheRightPassword_ThenExpire()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
         for (var i = 0; i < 5; i++)
         {
             await session.SubmitAsync("/account/login", Login(user.Email, "wrong password " + i));
@@ -44,7 +38,7 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         Assert.Contains("Too many failed attempts", body, StringComparison.Ordinal);
 
-        factory.Clock.Advance(TimeSpan.FromMinutes(15));
+        Factory.Clock.Advance(TimeSpan.FromMinutes(15));
         var (after, _) = await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
     }
@@ -52,7 +46,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task UnknownEmail_LocksOutTheSameWay_SoLockoutRevealsNothing()
     {
-        using var session = new WebSession(factory);
+        using var session = new WebSession(Factory);
         var email = "ghost-" + Guid.NewGuid() + "@example.com";
         for (var i = 0; i < 5; i++)
         {
@@ -66,8 +60,8 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task PasswordAlone_DoesNotSignIn_MfaRequired()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
         await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
 
         var (device, _) = await session.GetAsync("/device");
@@ -80,8 +74,8 @@ public sealed class SignInTests : IAsyncLifetime
     public async Task NewAccount_IsForcedToEnrollTotp_AndGetsTenRecoveryCodes()
     {
         var email = $"new-{Guid.NewGuid():N}@example.com";
-        await factory.Get<AccountService>().CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
-        using var session = new WebSession(factory);
+        await Factory.Get<AccountService>().CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
+        using var session = new WebSession(Factory);
 
         var (login, _) = await session.SubmitAsync("/account/login", Login(email, TestAccounts.Password));
         Assert.Equal("/account/mfa-setup", login.Headers.Location!.OriginalString);
@@ -95,7 +89,7 @@ public sealed class SignInTests : IAsyncLifetime
         var token = WebSession.Hidden(setupHtml, "__RequestVerificationToken")!;
         var (ok, codesHtml) = await session.PostAsync("/account/mfa-setup", new Dictionary<string, string>
         {
-            ["code"] = TestAccounts.CurrentCode(factory, key),
+            ["code"] = TestAccounts.CurrentCode(Factory, key),
             ["protectedSecret"] = WebSession.Hidden(setupHtml, "protectedSecret")!,
             ["__RequestVerificationToken"] = token,
         });
@@ -110,33 +104,33 @@ public sealed class SignInTests : IAsyncLifetime
     {
         var emailA = $"a-{Guid.NewGuid():N}@example.com";
         var emailB = $"b-{Guid.NewGuid():N}@example.com";
-        var accounts = factory.Get<AccountService>();
+        var accounts = Factory.Get<AccountService>();
         await accounts.CreateUserAsync(emailA, TestAccounts.Password, CancellationToken.None);
         await accounts.CreateUserAsync(emailB, TestAccounts.Password, CancellationToken.None);
-        using var a = new WebSession(factory);
-        using var b = new WebSession(factory);
+        using var a = new WebSession(Factory);
+        using var b = new WebSession(Factory);
         await a.SubmitAsync("/account/login", Login(emailA, TestAccounts.Password));
         await b.SubmitAsync("/account/login", Login(emailB, TestAccounts.Password));
         var (_, htmlA) = await a.GetAsync("/account/mfa-setup");
 
         var (response, _) = await b.SubmitAsync("/account/mfa-setup", new Dictionary<string, string>
         {
-            ["code"] = TestAccounts.CurrentCode(factory, WebSession.Element(htmlA, "manual-key")!),
+            ["code"] = TestAccounts.CurrentCode(Factory, WebSession.Element(htmlA, "manual-key")!),
             ["protectedSecret"] = WebSession.Hidden(htmlA, "protectedSecret")!,
         });
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Null((await factory.Get<UserRepository>().FindByNormalizedEmailAsync(emailB, CancellationToken.None))!.TotpSecretProtected);
+        Assert.Null((await Factory.Get<UserRepository>().FindByNormalizedEmailAsync(emailB, CancellationToken.None))!.TotpSecretProtected);
     }
 
     [Fact]
     public async Task SameTotpCode_WorksOnlyOnce_Rfc6238Section5_2()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        factory.Clock.Advance(TimeSpan.FromSeconds(30));
-        var code = TestAccounts.CurrentCode(factory, user.TotpSecret);
-        using var first = new WebSession(factory);
-        using var second = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        Factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        var code = TestAccounts.CurrentCode(Factory, user.TotpSecret);
+        using var first = new WebSession(Factory);
+        using var second = new WebSession(Factory);
         await first.SubmitAsync("/account/login", Login(user.Email, user.Password));
         await second.SubmitAsync("/account/login", Login(user.Email, user.Password));
 
@@ -151,14 +145,14 @@ public sealed class SignInTests : IAsyncLifetime
     public async Task RecoveryCode_SignsInOnce()
     {
         var email = $"r-{Guid.NewGuid():N}@example.com";
-        var accounts = factory.Get<AccountService>();
+        var accounts = Factory.Get<AccountService>();
         var created = await accounts.CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
         var secret = Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
-        var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, TestAccounts.CurrentCode(factory, secret), null, CancellationToken.None);
+        var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, TestAccounts.CurrentCode(Factory, secret), null, CancellationToken.None);
 
         async Task<HttpStatusCode> TryAsync()
         {
-            using var s = new WebSession(factory);
+            using var s = new WebSession(Factory);
             await s.SubmitAsync("/account/login", Login(email, TestAccounts.Password));
             return (await s.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = codes![0].ToUpperInvariant() })).Response.StatusCode;
         }
@@ -170,16 +164,16 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task MfaGuessing_LocksOutAfterFiveWrongCodes()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
         await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
         for (var i = 0; i < 5; i++)
         {
             await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = "00000" + i });
         }
 
-        factory.Clock.Advance(TimeSpan.FromSeconds(30));
-        var (response, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+        Factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        var (response, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(Factory, user.TotpSecret) });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
@@ -187,12 +181,12 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task Login_ExternalReturnUrl_IsIgnored_NoOpenRedirect()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
         await session.SubmitAsync("/account/login?returnUrl=https%3A%2F%2Fevil.example%2F", new Dictionary<string, string> { ["email"] = user.Email, ["password"] = user.Password, ["returnUrl"] = "https://evil.example/" });
-        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(30));
 
-        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(Factory, user.TotpSecret) });
 
         Assert.Equal("/", mfa.Headers.Location!.OriginalString);
     }
@@ -200,12 +194,12 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task SessionCookie_IsHttpOnlyAndLax()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
         await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
-        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(30));
 
-        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(Factory, user.TotpSecret) });
 
         var cookie = mfa.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("latchkey.session=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
@@ -215,8 +209,8 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task Login_WithoutAntiforgeryToken_IsRejected()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory);
 
         var (response, _) = await session.PostAsync("/account/login", Login(user.Email, user.Password));
 
@@ -226,8 +220,8 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_IsPostOnly_AndEndsTheSession()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = await TestAccounts.SignInAsync(factory, user);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
 
         var (get, _) = await session.GetAsync("/device");
         var (signedOut, _) = await session.SubmitAsync("/account/logout", new Dictionary<string, string>());
@@ -236,18 +230,18 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
-        Assert.Single(await factory.Get<AuditRepository>().QueryAsync("sign_out", user.Id, 10, CancellationToken.None));
+        Assert.Single(await Factory.Get<AuditRepository>().QueryAsync("sign_out", user.Id, 10, CancellationToken.None));
     }
 
     [Fact]
     public async Task SessionCookie_OverHttps_IsSecure()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = new WebSession(factory, new Uri("https://localhost"));
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = new WebSession(Factory, new Uri("https://localhost"));
         await session.SubmitAsync("/account/login", Login(user.Email, user.Password));
-        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(30));
 
-        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(factory, user.TotpSecret) });
+        var (mfa, _) = await session.SubmitAsync("/account/mfa", new Dictionary<string, string> { ["code"] = TestAccounts.CurrentCode(Factory, user.TotpSecret) });
 
         var cookie = mfa.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("latchkey.session=", StringComparison.Ordinal));
         Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);

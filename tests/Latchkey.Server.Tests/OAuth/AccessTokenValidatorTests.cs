@@ -7,21 +7,15 @@ using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.OAuth;
 
-public sealed class AccessTokenValidatorTests : IAsyncLifetime
+public sealed class AccessTokenValidatorTests : ServerTest
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     [Fact]
     public async Task SameClaimsButTypJwt_IsRejected_Rfc9068Section4()
     {
-        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(factory);
+        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
         JwtCodec.TryDecodeUnverified((string)tokens["access_token"]!, out _, out var claims);
-        var key = await factory.Get<SigningKeyService>().GetActiveKeyAsync(CancellationToken.None);
-        var validator = factory.Get<AccessTokenValidator>();
+        var key = await Factory.Get<SigningKeyService>().GetActiveKeyAsync(CancellationToken.None);
+        var validator = Factory.Get<AccessTokenValidator>();
 
         var asAccess = await validator.ValidateAsync(JwtCodec.Sign(claims, key, "at+jwt"), CancellationToken.None);
         var asPlainJwt = await validator.ValidateAsync(JwtCodec.Sign(claims, key, "JWT"), CancellationToken.None);
@@ -33,11 +27,11 @@ public sealed class AccessTokenValidatorTests : IAsyncLifetime
     [Fact]
     public async Task ValidSignatureButRevokedGrant_IsRejected()
     {
-        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(factory);
-        var validator = factory.Get<AccessTokenValidator>();
+        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
+        var validator = Factory.Get<AccessTokenValidator>();
         var valid = await validator.ValidateAsync((string)tokens["access_token"]!, CancellationToken.None);
 
-        await factory.Get<GrantRepository>().RevokeAsync(valid!.Grant.Id, "test", 1, CancellationToken.None);
+        await Factory.Get<GrantRepository>().RevokeAsync(valid!.Grant.Id, "test", 1, CancellationToken.None);
 
         Assert.Null(await validator.ValidateAsync((string)tokens["access_token"]!, CancellationToken.None));
     }
@@ -45,10 +39,10 @@ public sealed class AccessTokenValidatorTests : IAsyncLifetime
     [Fact]
     public async Task TokenSignedByUnpublishedKey_IsRejected()
     {
-        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(factory);
+        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
         JwtCodec.TryDecodeUnverified((string)tokens["access_token"]!, out var header, out var claims);
         using var rogue = EcSigningKey.Generate();
 
-        Assert.Null(await factory.Get<AccessTokenValidator>().ValidateAsync(JwtCodec.Sign(claims, rogue, "at+jwt"), CancellationToken.None));
+        Assert.Null(await Factory.Get<AccessTokenValidator>().ValidateAsync(JwtCodec.Sign(claims, rogue, "at+jwt"), CancellationToken.None));
     }
 }

@@ -9,23 +9,22 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Latchkey.Server.Tests.OAuth;
 
 /// <summary>Validation of /oauth/authorize (RFC 6749 §3.1, §4.1.2.1; RFC 7636; RFC 8252 §7.3; RFC 9700 §2.1).</summary>
-public sealed class AuthorizeRequestTests : IAsyncLifetime
+public sealed class AuthorizeRequestTests : ServerTest
 {
-    private LatchkeyServerFactory factory = null!;
     private TestUser user = null!;
     private WebSession session = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
-        user = await TestAccounts.CreateEnrolledAsync(factory);
-        session = await TestAccounts.SignInAsync(factory, user);
+        await base.InitializeAsync();
+        user = await TestAccounts.CreateEnrolledAsync(Factory);
+        session = await TestAccounts.SignInAsync(Factory, user);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         session.Dispose();
-        await factory.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private static string Challenge => Pkce.ComputeS256Challenge(Pkce.CreateVerifier());
@@ -162,7 +161,7 @@ public sealed class AuthorizeRequestTests : IAsyncLifetime
 
         var (chosen, _) = await session.SubmitAsync(url, new Dictionary<string, string> { ["workspace_id"] = second });
         var code = QueryHelpers.ParseQuery(chosen.Headers.Location!.Query)["code"].ToString();
-        var (_, tokens) = await OAuthFlows.ExchangeAsync(factory.CreateClient(), code, verifier);
+        var (_, tokens) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier);
         Latchkey.Protocol.Jwt.JwtCodec.TryDecodeUnverified((string)tokens["id_token"]!, out _, out var claims);
         Assert.Equal(second, (string?)claims[ClaimNames.CodexAuth]![ClaimNames.CodexAccountId]);
     }
@@ -203,8 +202,8 @@ public sealed class AuthorizeRequestTests : IAsyncLifetime
     private async Task<string> AddWorkspaceAsync(string name)
     {
         var id = "ws_" + Guid.NewGuid().ToString("N");
-        var repo = factory.Get<WorkspaceRepository>();
-        var other = await TestAccounts.CreateEnrolledAsync(factory);
+        var repo = Factory.Get<WorkspaceRepository>();
+        var other = await TestAccounts.CreateEnrolledAsync(Factory);
         await repo.CreateAsync(new WorkspaceRow { Id = id, Name = name, PlanType = "enterprise", CreatedAt = 2 }, other.Id, CancellationToken.None);
         await repo.AddMemberAsync(id, user.Id, "member", 3, CancellationToken.None);
         return id;

@@ -9,19 +9,13 @@ using Latchkey.Server.Tests.Infrastructure;
 namespace Latchkey.Server.Tests.OAuth;
 
 /// <summary>Malformed input gets the RFC's error (never a 5xx) and changes nothing.</summary>
-public sealed class BadInputTests : IAsyncLifetime
+public sealed class BadInputTests : ServerTest
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     private async Task<(HttpStatusCode Status, JsonObject? Body)> PostRawAsync(string path, string body, string contentType)
     {
         using var content = new StringContent(body, Encoding.UTF8);
         content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
-        var response = await factory.CreateClient().PostAsync(new Uri(path, UriKind.Relative), content);
+        var response = await Factory.CreateClient().PostAsync(new Uri(path, UriKind.Relative), content);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode < 500, $"{path} answered {(int)response.StatusCode}: {text}");
         return (response.StatusCode, text.Length > 0 && text[0] == '{' ? JsonNode.Parse(text)!.AsObject() : null);
@@ -125,7 +119,7 @@ public sealed class BadInputTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/introspect") { Content = content };
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{LatchkeyServerFactory.ResourceServerId}:{LatchkeyServerFactory.ResourceServerSecret}")));
 
-        var response = await factory.CreateClient().SendAsync(request);
+        var response = await Factory.CreateClient().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
@@ -133,7 +127,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task TamperedAccessToken_IsRejectedEverywhere()
     {
-        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(factory);
+        var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
         var parts = ((string)tokens["access_token"]!).Split('.');
         JwtCodec.TryDecodeUnverified((string)tokens["access_token"]!, out _, out var payload);
         payload["sub"] = "user_admin";
@@ -142,12 +136,12 @@ public sealed class BadInputTests : IAsyncLifetime
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tampered);
-        var userinfo = await factory.CreateClient().SendAsync(request);
+        var userinfo = await Factory.CreateClient().SendAsync(request);
         var (revokeStatus, _) = await PostRawAsync("/oauth/revoke", "token=" + Uri.EscapeDataString(tampered), "application/x-www-form-urlencoded");
 
         Assert.Equal(HttpStatusCode.Unauthorized, userinfo.StatusCode);
         Assert.Equal(HttpStatusCode.OK, revokeStatus);
-        Assert.Equal(HttpStatusCode.OK, (await OAuthFlows.RefreshAsync(factory.CreateClient(), (string)tokens["refresh_token"]!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await OAuthFlows.RefreshAsync(Factory.CreateClient(), (string)tokens["refresh_token"]!)).Status);
     }
 
     [Theory]
@@ -166,7 +160,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task GarbageCodesAndTokens_AreInvalidGrant_AndChangeNothing()
     {
-        var before = await factory.Get<AuditRepository>().QueryAsync(null, null, 1000, CancellationToken.None);
+        var before = await Factory.Get<AuditRepository>().QueryAsync(null, null, 1000, CancellationToken.None);
         var inputs = new[]
         {
             "grant_type=authorization_code&code=%E2%98%83garbage&redirect_uri=http://127.0.0.1/auth/callback&code_verifier=" + new string('a', 43) + "&client_id=latchkey-cli",
@@ -180,13 +174,13 @@ public sealed class BadInputTests : IAsyncLifetime
             Assert.True((string?)json!["error"] == "invalid_grant", body + " => " + json.ToJsonString());
         }
 
-        Assert.Equal(before.Count, (await factory.Get<AuditRepository>().QueryAsync(null, null, 1000, CancellationToken.None)).Count);
+        Assert.Equal(before.Count, (await Factory.Get<AuditRepository>().QueryAsync(null, null, 1000, CancellationToken.None)).Count);
     }
 
     [Fact]
     public async Task TokenEndpoint_Get_IsMethodNotAllowed()
     {
-        var response = await factory.CreateClient().GetAsync(new Uri("/oauth/token", UriKind.Relative));
+        var response = await Factory.CreateClient().GetAsync(new Uri("/oauth/token", UriKind.Relative));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
     }
 
@@ -194,7 +188,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task TokenResponses_AreNeverCached_Rfc6749Section5_1()
     {
         using var content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = "x", ["client_id"] = "latchkey-cli" });
-        var response = await factory.CreateClient().PostAsync(new Uri("/oauth/token", UriKind.Relative), content);
+        var response = await Factory.CreateClient().PostAsync(new Uri("/oauth/token", UriKind.Relative), content);
 
         Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
     }
@@ -206,7 +200,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/account/login?returnUrl=javascript:alert(1)")]
     public async Task OddPages_AnswerWithout5xx(string path)
     {
-        using var session = new WebSession(factory);
+        using var session = new WebSession(Factory);
         var (response, _) = await session.GetAsync(path);
         Assert.True((int)response.StatusCode < 500, $"{path}: {(int)response.StatusCode}");
     }

@@ -11,14 +11,8 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Latchkey.Server.Tests.OAuth;
 
 /// <summary>The authorization code flow end to end over HTTP, on each storage engine.</summary>
-public abstract class CodeFlowTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class CodeFlowTests(DatabaseEngine engine) : ServerTest(engine)
 {
-    protected LatchkeyServerFactory Factory { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync() => Factory = await LatchkeyServerFactory.StartAsync(engine);
-
-    public async ValueTask DisposeAsync() => await Factory.DisposeAsync();
-
     [Fact]
     public async Task CodeFlow_SignedInUser_GetsValidTokens()
     {

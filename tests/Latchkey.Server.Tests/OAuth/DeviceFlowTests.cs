@@ -6,24 +6,18 @@ using Latchkey.Server.Tests.Infrastructure;
 namespace Latchkey.Server.Tests.OAuth;
 
 /// <summary>RFC 8628 device authorization grant over HTTP, on each engine.</summary>
-public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class DeviceFlowTests(DatabaseEngine engine) : ServerTest(engine)
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(engine);
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     private async Task<JsonObject> StartAsync(string clientId = OAuthFlows.CliClient)
     {
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = clientId, ["scope"] = "openid offline_access" });
-        var response = await factory.CreateClient().PostAsync(new Uri("/oauth/device_authorization", UriKind.Relative), form);
+        var response = await Factory.CreateClient().PostAsync(new Uri("/oauth/device_authorization", UriKind.Relative), form);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
     }
 
     private Task<(HttpStatusCode Status, JsonObject Body)> PollAsync(string deviceCode)
-        => OAuthFlows.TokenAsync(factory.CreateClient(), new Dictionary<string, string>
+        => OAuthFlows.TokenAsync(Factory.CreateClient(), new Dictionary<string, string>
         {
             ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code",
             ["device_code"] = deviceCode,
@@ -51,9 +45,9 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
 
         var first = await PollAsync(device);
         var tooFast = await PollAsync(device);
-        factory.Clock.Advance(TimeSpan.FromSeconds(9));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(9));
         var stillTooFast = await PollAsync(device); // interval is now 10 s
-        factory.Clock.Advance(TimeSpan.FromSeconds(15));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(15));
         var ok = await PollAsync(device);
 
         Assert.Equal("authorization_pending", (string?)first.Body["error"]);
@@ -65,8 +59,8 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task ApproveInBrowser_ThenPollReturnsTokens_OnlyOnce()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = await TestAccounts.SignInAsync(factory, user);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
         var start = await StartAsync();
         var userCode = ((string)start["user_code"]!).ToLowerInvariant().Replace("-", string.Empty, StringComparison.Ordinal);
 
@@ -83,7 +77,7 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
         });
         Assert.Contains("Device approved", done, StringComparison.Ordinal);
 
-        factory.Clock.Advance(TimeSpan.FromSeconds(5));
+        Factory.Clock.Advance(TimeSpan.FromSeconds(5));
         var tokens = await PollAsync((string)start["device_code"]!);
         var again = await PollAsync((string)start["device_code"]!);
 
@@ -96,8 +90,8 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Deny_ThenPollReturnsAccessDenied()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = await TestAccounts.SignInAsync(factory, user);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
         var start = await StartAsync();
 
         var (_, html) = await session.SubmitAsync("/device", new Dictionary<string, string> { ["user_code"] = (string)start["user_code"]! }, "/device?handler=lookup");
@@ -114,10 +108,10 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Expired_ReturnsExpiredToken_AndCannotBeApproved()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = await TestAccounts.SignInAsync(factory, user);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
         var start = await StartAsync();
-        factory.Clock.Advance(TimeSpan.FromMinutes(15));
+        Factory.Clock.Advance(TimeSpan.FromMinutes(15));
 
         var (lookup, _) = await session.SubmitAsync("/device", new Dictionary<string, string> { ["user_code"] = (string)start["user_code"]! }, "/device?handler=lookup");
 
@@ -128,8 +122,8 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task WrongCodes_AreLimited_Rfc8628Section5_1()
     {
-        var user = await TestAccounts.CreateEnrolledAsync(factory);
-        using var session = await TestAccounts.SignInAsync(factory, user);
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
         var start = await StartAsync();
 
         for (var i = 0; i < 10; i++)
@@ -146,7 +140,7 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task DevicePage_RequiresSignIn()
     {
-        using var anonymous = new WebSession(factory);
+        using var anonymous = new WebSession(Factory);
         var (response, _) = await anonymous.GetAsync("/device?user_code=BBBB-CCCC");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -156,7 +150,7 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task ClientWithoutDeviceGrant_IsRefused()
     {
-        var client = factory.CreateClient();
+        var client = Factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{LatchkeyServerFactory.ResourceServerId}:{LatchkeyServerFactory.ResourceServerSecret}")));
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>());
@@ -172,21 +166,14 @@ public sealed class SqliteDeviceFlowTests() : DeviceFlowTests(DatabaseEngine.Sql
 
 public sealed class PostgresDeviceFlowTests() : DeviceFlowTests(DatabaseEngine.Postgres);
 
-public sealed class DeviceFlowDisabledTests : IAsyncLifetime
+public sealed class DeviceFlowDisabledTests() : ServerTest(settings: new Dictionary<string, string?> { ["Latchkey:DeviceAuthorizationEnabled"] = "false" })
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync()
-        => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["Latchkey:DeviceAuthorizationEnabled"] = "false" });
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     [Fact]
     public async Task SwitchedOff_EndpointRefusesAndDiscoveryOmitsIt()
     {
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = OAuthFlows.CliClient });
-        var response = await factory.CreateClient().PostAsync(new Uri("/oauth/device_authorization", UriKind.Relative), form);
-        var discovery = JsonNode.Parse(await factory.CreateClient().GetStringAsync(new Uri("/.well-known/openid-configuration", UriKind.Relative)))!;
+        var response = await Factory.CreateClient().PostAsync(new Uri("/oauth/device_authorization", UriKind.Relative), form);
+        var discovery = JsonNode.Parse(await Factory.CreateClient().GetStringAsync(new Uri("/.well-known/openid-configuration", UriKind.Relative)))!;
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("switched off", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

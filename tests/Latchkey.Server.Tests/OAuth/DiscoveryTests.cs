@@ -4,20 +4,14 @@ using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.OAuth;
 
-public sealed class DiscoveryTests : IAsyncLifetime
+public sealed class DiscoveryTests : ServerTest
 {
-    private LatchkeyServerFactory factory = null!;
-
-    public async ValueTask InitializeAsync() => factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
-
-    public async ValueTask DisposeAsync() => await factory.DisposeAsync();
-
     [Theory]
     [InlineData("/.well-known/openid-configuration")]
     [InlineData("/.well-known/oauth-authorization-server")]
     public async Task Metadata_AdvertisesWhatIsImplemented_Rfc8414Section2(string path)
     {
-        var doc = JsonNode.Parse(await factory.CreateClient().GetStringAsync(new Uri(path, UriKind.Relative)))!;
+        var doc = JsonNode.Parse(await Factory.CreateClient().GetStringAsync(new Uri(path, UriKind.Relative)))!;
 
         Assert.Equal(LatchkeyServerFactory.Issuer, (string?)doc["issuer"]);
         Assert.Equal(["S256"], doc["code_challenge_methods_supported"]!.AsArray().Select(n => (string?)n));
@@ -30,7 +24,7 @@ public sealed class DiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Jwks_PublishesOnlyPublicEcKeys()
     {
-        var jwks = JsonNode.Parse(await factory.CreateClient().GetStringAsync(new Uri("/.well-known/jwks.json", UriKind.Relative)))!;
+        var jwks = JsonNode.Parse(await Factory.CreateClient().GetStringAsync(new Uri("/.well-known/jwks.json", UriKind.Relative)))!;
         var key = jwks["keys"]!.AsArray().Single()!;
 
         Assert.Equal("EC", (string?)key["kty"]);
@@ -42,7 +36,7 @@ public sealed class DiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Stylesheet_IsServedFromTheAssembly()
     {
-        var response = await factory.CreateClient().GetAsync(new Uri("/css/site.css", UriKind.Relative));
+        var response = await Factory.CreateClient().GetAsync(new Uri("/css/site.css", UriKind.Relative));
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
