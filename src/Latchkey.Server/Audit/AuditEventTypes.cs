@@ -18,4 +18,25 @@ public static class AuditEventTypes
     public const string DeviceApproved = "device.approved";
     public const string DeviceDenied = "device.denied";
     public const string SigningKeyRotated = "signing_key.rotated";
+    public const string WorkspaceCreated = "workspace.created";
+    public const string MemberInvited = "member.invited";
+    public const string InvitationRevoked = "member.invitation_revoked";
+    public const string MemberJoined = "member.joined";
+    public const string RoleChanged = "member.role_changed";
+    public const string MemberRemoved = "member.removed";
+    public const string CustomRoleSaved = "role.saved";
+    public const string CustomRoleDeleted = "role.deleted";
+    public const string PolicyChanged = "policy.changed";
+    public const string AccessTokenCreated = "access_token.created";
+    public const string AccessTokenUsed = "access_token.used";
+    public const string AccessTokenRefused = "access_token.refused";
+    public const string AccessTokenRevoked = "access_token.revoked";
+    public const string AccessTokenRotated = "access_token.rotated";
+    public const string ApiKeyCreated = "api_key.created";
+    public const string ApiKeyRevoked = "api_key.revoked";
+    public const string LocalAccessDenied = "local_access.denied";
+    public const string PasswordChanged = "account.password_changed";
+    public const string RecoveryCodesRegenerated = "mfa.recovery_codes_regenerated";
+    public const string DeviceSignInSettingChanged = "account.device_sign_in_changed";
+    public const string GatewayRequest = "gateway.request";
 }

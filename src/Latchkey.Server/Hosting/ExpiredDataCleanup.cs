@@ -3,15 +3,38 @@ using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Hosting;
 
-/// <summary>Deletes expired codes, device codes, refresh tokens and setup links on a timer.</summary>
+/// <summary>
+/// On a timer: deletes expired codes, device codes, refresh tokens and setup links, and audit events past their
+/// retention (the workspace's own setting, else the server's; API-key usage records by the workspace's API setting).
+/// </summary>
 public sealed partial class ExpiredDataCleanup(
     MaintenanceRepository maintenance,
+    AuditRepository audit,
+    WorkspaceRepository workspaces,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time,
     ILogger<ExpiredDataCleanup> logger) : BackgroundService
 {
-    public Task<int> RunOnceAsync(CancellationToken cancellationToken)
-        => maintenance.DeleteExpiredAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var removed = await maintenance.DeleteExpiredAsync(now.ToUnixTimeMilliseconds(), cancellationToken);
+        removed += await audit.DeleteOlderThanAsync(null, (now - options.Value.AuditRetention).ToUnixTimeMilliseconds(), cancellationToken);
+        foreach (var workspace in await workspaces.ListAllAsync(cancellationToken))
+        {
+            if (workspace.AuditRetentionDays is { } days)
+            {
+                removed += await audit.DeleteOlderThanAsync(workspace.Id, (now - TimeSpan.FromDays(days)).ToUnixTimeMilliseconds(), cancellationToken);
+            }
+
+            if (workspace.ApiUsageRetentionDays is { } usageDays)
+            {
+                removed += await audit.DeleteApiUsageOlderThanAsync(workspace.Id, (now - TimeSpan.FromDays(usageDays)).ToUnixTimeMilliseconds(), cancellationToken);
+            }
+        }
+
+        return removed;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

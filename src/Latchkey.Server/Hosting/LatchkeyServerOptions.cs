@@ -35,5 +35,11 @@ public sealed class LatchkeyServerOptions
     /// <summary>How often expired codes and tokens are deleted.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long audit events are kept when a workspace sets no retention of its own.</summary>
+    public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>How long an invitation link stays usable.</summary>
+    public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
+
     public string ResolveIssuer() => (Issuer ?? $"http://{(ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{ListenAddress}]" : ListenAddress)}:{Port}").TrimEnd('/');
 }

@@ -14,4 +14,10 @@ public sealed record RegisteredClient
     public bool AllowDeviceCode { get; init; } = true;
 
     public bool IsConfidential => SecretSha256 is not null;
+
+    /// <summary>
+    /// A public client runs on the user's machine (the CLI, Codex, the client library): the workspace's local-access
+    /// policy governs it. Confidential clients are server-side applications and are not "local".
+    /// </summary>
+    public bool IsLocal => !IsConfidential;
 }

@@ -6,19 +6,20 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class UserRepository(IDbConnectionFactory db)
 {
     private const string Columns = "id, email, normalized_email, password_hash, totp_secret_protected, totp_enrolled_at, last_totp_step, created_at";
+    private const string SelectColumns = Columns + ", device_sign_in_disabled";
 
     public async Task<UserRow?> FindByNormalizedEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         return await c.QuerySingleOrDefaultAsync<UserRow>(
-            new CommandDefinition($"SELECT {Columns} FROM users WHERE normalized_email = @normalizedEmail", new { normalizedEmail }, cancellationToken: cancellationToken));
+            new CommandDefinition($"SELECT {SelectColumns} FROM users WHERE normalized_email = @normalizedEmail", new { normalizedEmail }, cancellationToken: cancellationToken));
     }
 
     public async Task<UserRow?> FindByIdAsync(string id, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         return await c.QuerySingleOrDefaultAsync<UserRow>(
-            new CommandDefinition($"SELECT {Columns} FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+            new CommandDefinition($"SELECT {SelectColumns} FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
     }
 
     public async Task<long> CountAsync(CancellationToken cancellationToken)
@@ -72,5 +73,21 @@ public sealed class UserRepository(IDbConnectionFactory db)
             "UPDATE users SET last_totp_step = @step WHERE id = @userId AND (last_totp_step IS NULL OR last_totp_step < @step)",
             new { userId, step }, cancellationToken: cancellationToken));
         return rows == 1;
+    }
+
+    public async Task SetDeviceSignInDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET device_sign_in_disabled = @value WHERE id = @userId",
+            new { userId, value = disabled ? 1L : 0L }, cancellationToken: cancellationToken));
+    }
+
+    public async Task SetPasswordHashAsync(string userId, string passwordHash, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET password_hash = @passwordHash WHERE id = @userId",
+            new { userId, passwordHash }, cancellationToken: cancellationToken));
     }
 }

@@ -18,4 +18,7 @@ public sealed record AuditEventRow
 
     /// <summary>JSON object with event-specific fields. Never holds a secret.</summary>
     public string? Detail { get; init; }
+
+    /// <summary>The user's email (joined in searches).</summary>
+    public string? UserEmail { get; init; }
 }

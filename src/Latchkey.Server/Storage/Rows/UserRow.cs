@@ -17,4 +17,7 @@ public sealed record UserRow
     public long? LastTotpStep { get; init; }
 
     public long CreatedAt { get; init; }
+
+    /// <summary>The user turned device sign-in off for themselves (security settings).</summary>
+    public bool DeviceSignInDisabled { get; init; }
 }

@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Audit;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.Workspaces;
+
+/// <summary>
+/// Automation access tokens (`at-…`): created by members the workspace allows, shown once, stored as SHA-256
+/// digests, checked at every run start (revoked, expired, creator still a member, local access) and recorded.
+/// </summary>
+public sealed class AccessTokenService(
+    AccessTokenRepository tokens,
+    UserRepository users,
+    WorkspaceAccessService access,
+    AuditLog audit,
+    TimeProvider time)
+{
+    /// <summary>The expiry choices the console offers; "custom" takes a date, "never" only where the workspace has no limit.</summary>
+    public static readonly IReadOnlyList<string> ExpirationChoices = ["7d", "30d", "60d", "90d", "custom", "never"];
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    public async Task<ServiceResult<(AccessTokenRow Token, string Secret)>> CreateAsync(
+        WorkspaceAccess actor, string? name, string? expiration, string? customExpiresAt, string? ip, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.Has(Permissions.CreateAccessTokens))
+        {
+            return ServiceError.NotFound("Access tokens");
+        }
+
+        var (validName, nameError) = InputRules.Name(name, "Token name");
+        if (nameError is not null)
+        {
+            return ServiceError.Invalid("name", nameError);
+        }
+
+        var (expiresAt, expiryError) = ResolveExpiry(actor.Workspace, expiration, customExpiresAt);
+        if (expiryError is not null)
+        {
+            return expiryError;
+        }
+
+        var (row, secret) = await StoreAsync(actor, validName!, expiresAt, replacesId: null, cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.AccessTokenCreated, actor.UserId, actor.WorkspaceId, ipAddress: ip,
+            detail: new JsonObject { ["token_id"] = row.Id, ["name"] = row.Name, ["expires_at"] = row.ExpiresAt }, cancellationToken: cancellationToken);
+        return ServiceResult.Ok((row, secret));
+    }
+
+    /// <summary>Owners and admins (access_tokens.manage) see every token; members with the permission their own.</summary>
+    public async Task<ServiceResult<IReadOnlyList<AccessTokenRow>>> ListAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor.Has(Permissions.ManageAccessTokens))
+        {
+            return ServiceResult.Ok(await tokens.ListAsync(actor.WorkspaceId, null, cancellationToken));
+        }
+
+        return actor.Has(Permissions.CreateAccessTokens)
+            ? ServiceResult.Ok(await tokens.ListAsync(actor.WorkspaceId, actor.UserId, cancellationToken))
+            : ServiceError.NotFound("Access tokens");
+    }
+
+    public async Task<ServiceResult<AccessTokenRow>> RevokeAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
+    {
+        var (row, error) = await FindVisibleAsync(actor, tokenId, cancellationToken);
+        if (row is null)
+        {
+            return error!;
+        }
+
+        if (!await tokens.RevokeAsync(row.Id, actor.UserId, "revoked", Now.ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            return ServiceError.Conflict("already_revoked", "This access token is already revoked.");
+        }
+
+        await audit.WriteAsync(AuditEventTypes.AccessTokenRevoked, actor.UserId, actor.WorkspaceId, ipAddress: ip,
+            detail: new JsonObject { ["token_id"] = row.Id, ["name"] = row.Name, ["creator_id"] = row.UserId }, cancellationToken: cancellationToken);
+        return ServiceResult.Ok((await tokens.FindAsync(actor.WorkspaceId, row.Id, cancellationToken))!);
+    }
+
+    /// <summary>
+    /// Replaces a token: the new one is created first (same name, same lifetime within today's limit, same
+    /// creator), then the old one is revoked, so a crash between the two leaves two working tokens, never none.
+    /// </summary>
+    public async Task<ServiceResult<(AccessTokenRow Token, string Secret)>> RotateAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
+    {
+        var (old, error) = await FindVisibleAsync(actor, tokenId, cancellationToken);
+        if (old is null)
+        {
+            return error!;
+        }
+
+        var now = Now;
+        if (old.RevokedAt is not null || (old.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds()))
+        {
+            return ServiceError.Conflict("not_active", "Only an active access token can be rotated. Create a new one instead.");
+        }
+
+        var creatorAccess = old.UserId == actor.UserId ? actor : await access.GetAsync(old.UserId, actor.WorkspaceId, cancellationToken);
+        if (creatorAccess is null)
+        {
+            return ServiceError.Conflict("creator_not_member", "The token's creator is no longer a member; revoke it instead.");
+        }
+
+        DateTimeOffset? expiresAt = old.ExpiresAt is { } oldExpiry ? now + TimeSpan.FromMilliseconds(oldExpiry - old.CreatedAt) : null;
+        if (actor.Workspace.AccessTokenMaxDays is { } maxDays && (expiresAt is null || expiresAt > now.AddDays(maxDays)))
+        {
+            expiresAt = now.AddDays(maxDays);
+        }
+
+        var (replacement, secret) = await StoreAsync(creatorAccess, old.Name, expiresAt, old.Id, cancellationToken);
+        await tokens.RevokeAsync(old.Id, actor.UserId, "rotated", now.ToUnixTimeMilliseconds(), cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.AccessTokenRotated, actor.UserId, actor.WorkspaceId, ipAddress: ip,
+            detail: new JsonObject { ["token_id"] = old.Id, ["replacement_id"] = replacement.Id, ["name"] = old.Name }, cancellationToken: cancellationToken);
+        return ServiceResult.Ok((replacement, secret));
+    }
+
+    /// <summary>
+    /// The run-start check, for the whoami endpoint, the token exchange and the gateway. Refusals name the reason;
+    /// each use is recorded (token, user, workspace, client, address, time) and updates "last used".
+    /// </summary>
+    public async Task<ServiceResult<AccessTokenUse>> AuthenticateAsync(string? presented, string? clientId, string? ip, string purpose, bool recordUse, CancellationToken cancellationToken)
+    {
+        var kindError = CredentialKinds.ExpectAccessToken(presented);
+        if (kindError is not null)
+        {
+            return kindError;
+        }
+
+        var row = await tokens.FindByHashAsync(SecretDigest.Compute(presented!), cancellationToken);
+        if (row is null)
+        {
+            return Refused("invalid_token", "The access token is not valid. Check that it was copied whole.");
+        }
+
+        var now = Now;
+        ServiceError? refusal = null;
+        WorkspaceAccess? member = null;
+        if (row.RevokedAt is { } revokedAt)
+        {
+            refusal = Refused("token_revoked", $"This access token was revoked on {Format(revokedAt)}. Create a new one in the Latchkey console.");
+        }
+        else if (row.ExpiresAt is { } expiresAt && expiresAt <= now.ToUnixTimeMilliseconds())
+        {
+            refusal = Refused("token_expired", $"This access token expired on {Format(expiresAt)}. Create a new one in the Latchkey console.");
+        }
+        else if ((member = await access.GetAsync(row.UserId, row.WorkspaceId, cancellationToken)) is null)
+        {
+            refusal = Refused("creator_not_member", "The user who created this access token is no longer a member of its workspace.");
+        }
+        else if (!member.MayUseLocally)
+        {
+            refusal = new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage);
+        }
+
+        if (refusal is not null)
+        {
+            await audit.WriteAsync(AuditEventTypes.AccessTokenRefused, row.UserId, row.WorkspaceId, clientId, ip,
+                new JsonObject { ["token_id"] = row.Id, ["reason"] = refusal.Code, ["purpose"] = purpose }, cancellationToken);
+            return refusal;
+        }
+
+        await tokens.TouchAsync(row.Id, now.ToUnixTimeMilliseconds(), ip, cancellationToken);
+        if (recordUse)
+        {
+            await audit.WriteAsync(AuditEventTypes.AccessTokenUsed, row.UserId, row.WorkspaceId, clientId, ip,
+                new JsonObject { ["token_id"] = row.Id, ["name"] = row.Name, ["purpose"] = purpose }, cancellationToken);
+        }
+
+        var user = await users.FindByIdAsync(row.UserId, cancellationToken);
+        return ServiceResult.Ok(new AccessTokenUse(row, user!, member!));
+    }
+
+    public static string Status(AccessTokenRow row, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.RevokedAt is not null)
+        {
+            return row.RevokedReason == "rotated" ? "rotated" : "revoked";
+        }
+
+        return row.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds() ? "expired" : "active";
+    }
+
+    private static ServiceError Refused(string code, string message) => new(StatusCodes.Status401Unauthorized, code, message);
+
+    private static string Format(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    private async Task<(AccessTokenRow? Row, ServiceError? Error)> FindVisibleAsync(WorkspaceAccess actor, string tokenId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var row = string.IsNullOrEmpty(tokenId) ? null : await tokens.FindAsync(actor.WorkspaceId, tokenId, cancellationToken);
+        var visible = row is not null && (actor.Has(Permissions.ManageAccessTokens) || (actor.Has(Permissions.CreateAccessTokens) && row.UserId == actor.UserId));
+        return visible ? (row, null) : (null, ServiceError.NotFound("Access token"));
+    }
+
+    private async Task<(AccessTokenRow Row, string Secret)> StoreAsync(WorkspaceAccess creator, string name, DateTimeOffset? expiresAt, string? replacesId, CancellationToken cancellationToken)
+    {
+        var secret = TokenFormat.Generate(TokenFormat.AccessTokenPrefix);
+        var row = new AccessTokenRow
+        {
+            Id = WorkspaceAdminService.NewId("at_"),
+            TokenHash = SecretDigest.Compute(secret),
+            Name = name,
+            UserId = creator.UserId,
+            WorkspaceId = creator.WorkspaceId,
+            CreatedAt = Now.ToUnixTimeMilliseconds(),
+            ExpiresAt = expiresAt?.ToUnixTimeMilliseconds(),
+            ReplacesId = replacesId,
+        };
+        await tokens.CreateAsync(row, cancellationToken);
+        return ((await tokens.FindAsync(creator.WorkspaceId, row.Id, cancellationToken))!, secret);
+    }
+
+    /// <summary>7/30/60/90 days, a custom date at least one day ahead, or never — never beyond the workspace's limit.</summary>
+    private (DateTimeOffset? ExpiresAt, ServiceError? Error) ResolveExpiry(WorkspaceRow workspace, string? expiration, string? customExpiresAt)
+    {
+        var now = Now;
+        var limit = workspace.AccessTokenMaxDays;
+        DateTimeOffset? expiresAt;
+        switch (expiration)
+        {
+            case "7d" or "30d" or "60d" or "90d":
+                expiresAt = now.AddDays(int.Parse(expiration[..^1], CultureInfo.InvariantCulture));
+                break;
+            case "never":
+                if (limit is not null)
+                {
+                    return (null, ServiceError.Invalid("expiration", $"This workspace requires access tokens to expire within {limit} days."));
+                }
+
+                return (null, null);
+            case "custom":
+                if (!TryParseDate(customExpiresAt, out var chosen))
+                {
+                    return (null, ServiceError.Invalid("expires_at", "Enter the expiry date as YYYY-MM-DD (or an RFC 3339 time)."));
+                }
+
+                if (chosen < now.AddDays(1))
+                {
+                    return (null, ServiceError.Invalid("expires_at", "A custom expiry must be at least one day from now."));
+                }
+
+                expiresAt = chosen;
+                break;
+            default:
+                return (null, ServiceError.Invalid("expiration", "Choose an expiration: 7d, 30d, 60d, 90d, custom or never."));
+        }
+
+        // A custom date means midnight UTC at its start, so a date on the limit's last day passes.
+        if (limit is { } days && expiresAt > now.AddDays(days))
+        {
+            return (null, ServiceError.Invalid(expiration == "custom" ? "expires_at" : "expiration", $"This workspace allows access tokens of at most {days} days."));
+        }
+
+        return (expiresAt, null);
+    }
+
+    private static bool TryParseDate(string? value, out DateTimeOffset result)
+    {
+        result = default;
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        if (DateOnly.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            result = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return true;
+        }
+
+        return DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out result)
+            && value.Contains('T', StringComparison.Ordinal);
+    }
+}
+
+public sealed record AccessTokenUse(AccessTokenRow Token, UserRow User, WorkspaceAccess Access);
