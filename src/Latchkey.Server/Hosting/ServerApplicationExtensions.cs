@@ -1,3 +1,4 @@
+using Latchkey.Server.Api;
 using Latchkey.Server.OAuth;
 
 namespace Latchkey.Server.Hosting;
@@ -46,6 +47,8 @@ public static class ServerApplicationExtensions
         app.UseAntiforgery();
 
         app.MapLatchkeyProtocol();
+        app.MapWhoami();
+        app.MapLatchkeyApi();
         app.MapRazorPages();
         return app;
     }

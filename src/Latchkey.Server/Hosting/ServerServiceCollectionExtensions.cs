@@ -7,6 +7,7 @@ using Latchkey.Server.Keys;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -78,6 +79,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<DeviceCodeRepository>();
         services.AddSingleton<KeyRepository>();
         services.AddSingleton<AuditRepository>();
+        services.AddSingleton<AccessTokenRepository>();
+        services.AddSingleton<ApiKeyRepository>();
         services.AddSingleton<MaintenanceRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
@@ -95,6 +98,12 @@ public static class ServerServiceCollectionExtensions
     {
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<WorkspaceAccessService>();
+        services.AddSingleton<WorkspaceAdminService>();
+        services.AddSingleton<AccessTokenService>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<LocalAccessGate>();
+        services.AddSingleton<AuditSearch>();
     }
 
     private static void AddLatchkeyOAuth(this IServiceCollection services)
@@ -108,6 +117,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<DeviceAuthorizationService>();
         services.AddSingleton<RefreshTokenGrant>();
         services.AddSingleton<DeviceCodeGrant>();
+        services.AddSingleton<TokenExchangeGrant>();
         services.AddSingleton<TokenEndpoint>();
         services.AddSingleton<ProtocolEndpoints>();
         services.AddSingleton<StartupInitializer>();
@@ -119,6 +129,10 @@ public static class ServerServiceCollectionExtensions
         services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/Device");
+            o.Conventions.AuthorizeFolder("/Console");
+            o.Conventions.AuthorizePage("/Account/Security");
+            // The Codex CLI sends its users to /codex/device: the same approval page.
+            o.Conventions.AddPageRoute("/Device/Index", "/codex/device");
         });
         services.AddAntiforgery(o =>
         {

@@ -3,11 +3,12 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.OAuth;
 
 /// <summary>The device_code grant: polling responses of RFC 8628 §3.5.</summary>
-public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssuer issuer, TimeProvider time)
+public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssuer issuer, LocalAccessGate localAccess, TimeProvider time)
 {
     public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
     {
@@ -44,6 +45,12 @@ public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssue
                 return tooFast
                     ? (null, new OAuthError(OAuthErrors.SlowDown, $"Polling too fast; wait {interval} seconds between requests."))
                     : (null, new OAuthError(OAuthErrors.AuthorizationPending, "Waiting for the user to approve."));
+        }
+
+        // The policy may have changed between approval and this poll.
+        if (client.IsLocal && await localAccess.CheckAsync(row.UserId!, row.WorkspaceId!, client.ClientId, ip, "device_exchange", cancellationToken) is { } denied)
+        {
+            return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
         var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken);

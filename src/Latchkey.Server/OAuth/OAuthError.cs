@@ -10,4 +10,7 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
     public static OAuthError InvalidGrant(string description, string? codexCode = null) => new(OAuthErrors.InvalidGrant, description, StatusCodes.Status400BadRequest, codexCode);
 
     public static OAuthError InvalidClient(string description) => new(OAuthErrors.InvalidClient, description, StatusCodes.Status401Unauthorized);
+
+    /// <summary>A workspace policy refuses: HTTP 403 with access_denied and the policy's own message.</summary>
+    public static OAuthError PolicyDenied(string description) => new(OAuthErrors.AccessDenied, description, StatusCodes.Status403Forbidden);
 }

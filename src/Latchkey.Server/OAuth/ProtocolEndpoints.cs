@@ -26,7 +26,7 @@ public sealed class ProtocolEndpoints(
     {
         var o = options.Value;
         var issuer = o.ResolveIssuer();
-        var grantTypes = new JsonArray(GrantTypes.AuthorizationCode, GrantTypes.RefreshToken);
+        var grantTypes = new JsonArray(GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.TokenExchange);
         var document = new JsonObject
         {
             ["issuer"] = issuer,

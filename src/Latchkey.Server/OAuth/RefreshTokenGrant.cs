@@ -4,6 +4,7 @@ using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.OAuth;
@@ -16,6 +17,7 @@ public sealed class RefreshTokenGrant(
     GrantRepository grants,
     WorkspaceRepository workspaces,
     TokenIssuer issuer,
+    LocalAccessGate localAccess,
     AuditLog audit,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time)
@@ -44,6 +46,13 @@ public sealed class RefreshTokenGrant(
         if (owner.ClientId != client.ClientId)
         {
             return (null, OAuthError.InvalidGrant("The refresh token was issued to another client."));
+        }
+
+        // Checked before rotation, so a refused client keeps a refresh token that works again once policy allows.
+        if (client.IsLocal && owner.RevokedAt is null
+            && await localAccess.CheckAsync(owner.UserId, owner.WorkspaceId, client.ClientId, ip, "refresh", cancellationToken) is { Code: "local_access_disabled" } denied)
+        {
+            return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
         var now = time.GetUtcNow();

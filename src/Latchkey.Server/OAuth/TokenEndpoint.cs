@@ -3,6 +3,7 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.OAuth;
 
@@ -14,6 +15,8 @@ public sealed class TokenEndpoint(
     TokenIssuer issuer,
     RefreshTokenGrant refreshGrant,
     DeviceCodeGrant deviceGrant,
+    TokenExchangeGrant exchangeGrant,
+    LocalAccessGate localAccess,
     AuditLog audit,
     TimeProvider time)
 {
@@ -39,7 +42,8 @@ public sealed class TokenEndpoint(
             GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, cancellationToken),
             GrantTypes.RefreshToken => await refreshGrant.HandleAsync(client, p, ip, cancellationToken),
             GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, cancellationToken),
-            _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code.")),
+            GrantTypes.TokenExchange => await exchangeGrant.HandleAsync(client, p, ip, cancellationToken),
+            _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code, token-exchange.")),
         };
         return outcome.Response is not null ? OAuthResponses.Json(outcome.Response) : OAuthResponses.Error(outcome.Error!, p.IsJson);
     }
@@ -86,6 +90,12 @@ public sealed class TokenEndpoint(
         if (!Pkce.Verify(p["code_verifier"], row.CodeChallenge))
         {
             return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."));
+        }
+
+        if (client.IsLocal && await localAccess.CheckAsync(row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", cancellationToken) is { } denied)
+        {
+            await codes.TryConsumeAsync(codeHash, now, cancellationToken);
+            return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
         if (!await codes.TryConsumeAsync(codeHash, now, cancellationToken))

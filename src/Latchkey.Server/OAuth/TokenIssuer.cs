@@ -51,39 +51,14 @@ public sealed class TokenIssuer(
     {
         ArgumentNullException.ThrowIfNull(grant);
         var user = await users.FindByIdAsync(grant.UserId, cancellationToken) ?? throw new InvalidOperationException("Grant without user.");
-        var membership = await workspaces.FindMembershipAsync(grant.UserId, grant.WorkspaceId, cancellationToken);
         var key = await keys.GetActiveKeyAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var issuer = Options.ResolveIssuer();
-        var codexAuth = new JsonObject
-        {
-            [ClaimNames.CodexAccountId] = grant.WorkspaceId,
-            [ClaimNames.CodexUserId] = grant.UserId,
-            [ClaimNames.CodexPlanType] = membership?.PlanType ?? "team",
-            [ClaimNames.CodexIsFedramp] = false,
-        };
-
-        var accessExpires = now + Options.Lifetimes.AccessToken;
-        var access = new JsonObject
-        {
-            [ClaimNames.Issuer] = issuer,
-            [ClaimNames.Subject] = grant.UserId,
-            [ClaimNames.Audience] = issuer,
-            [ClaimNames.ClientId] = grant.ClientId,
-            [ClaimNames.IssuedAt] = now.ToUnixTimeSeconds(),
-            [ClaimNames.NotBefore] = now.ToUnixTimeSeconds(),
-            [ClaimNames.Expires] = accessExpires.ToUnixTimeSeconds(),
-            [ClaimNames.JwtId] = SecretDigest.NewOpaqueSecret()[..22],
-            [ClaimNames.SessionId] = grant.Id,
-            [ClaimNames.Scope] = grant.Scope,
-            [ClaimNames.AuthTime] = grant.AuthTime / 1000,
-            [ClaimNames.Email] = user.Email,
-            [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
-        };
+        var codexAuth = await CodexAuthClaimAsync(grant, cancellationToken);
+        var access = AccessTokenClaims(grant, user, codexAuth, now, now + Options.Lifetimes.AccessToken);
 
         var id = new JsonObject
         {
-            [ClaimNames.Issuer] = issuer,
+            [ClaimNames.Issuer] = Options.ResolveIssuer(),
             [ClaimNames.Subject] = grant.UserId,
             [ClaimNames.Audience] = grant.ClientId,
             [ClaimNames.IssuedAt] = now.ToUnixTimeSeconds(),
@@ -92,7 +67,7 @@ public sealed class TokenIssuer(
             [ClaimNames.SessionId] = grant.Id,
             [ClaimNames.Email] = user.Email,
             [ClaimNames.EmailVerified] = true,
-            [ClaimNames.CodexAuth] = codexAuth,
+            [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };
         if (nonce is not null)
         {
@@ -107,6 +82,67 @@ public sealed class TokenIssuer(
             ["refresh_token"] = refreshToken,
             ["id_token"] = JwtCodec.Sign(id, key),
             ["scope"] = grant.Scope,
+        };
+    }
+
+    /// <summary>
+    /// RFC 8693 §2.2.1 response for an access-token exchange: a short-lived access JWT for the token's user and
+    /// workspace, never outliving the access token, and no refresh token (the access token itself is the long-lived
+    /// credential). `sid` names the access token's grant, so revoking the token stops the JWT at once.
+    /// </summary>
+    public async Task<JsonObject> ExchangeAccessTokenAsync(GrantRow tokenGrant, long? accessTokenExpiresAt, string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tokenGrant);
+        var user = await users.FindByIdAsync(tokenGrant.UserId, cancellationToken) ?? throw new InvalidOperationException("Grant without user.");
+        var key = await keys.GetActiveKeyAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var expires = now + Options.Lifetimes.AccessToken;
+        if (accessTokenExpiresAt is { } cap && DateTimeOffset.FromUnixTimeMilliseconds(cap) < expires)
+        {
+            expires = DateTimeOffset.FromUnixTimeMilliseconds(cap);
+        }
+
+        var claims = AccessTokenClaims(tokenGrant with { ClientId = clientId }, user, await CodexAuthClaimAsync(tokenGrant, cancellationToken), now, expires);
+        return new JsonObject
+        {
+            ["access_token"] = JwtCodec.Sign(claims, key, AccessTokenType),
+            ["issued_token_type"] = TokenTypes.AccessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = Math.Max(0, (long)(expires - now).TotalSeconds),
+            ["scope"] = tokenGrant.Scope,
+        };
+    }
+
+    private async Task<JsonObject> CodexAuthClaimAsync(GrantRow grant, CancellationToken cancellationToken)
+    {
+        var membership = await workspaces.FindMembershipAsync(grant.UserId, grant.WorkspaceId, cancellationToken);
+        return new JsonObject
+        {
+            [ClaimNames.CodexAccountId] = grant.WorkspaceId,
+            [ClaimNames.CodexUserId] = grant.UserId,
+            [ClaimNames.CodexPlanType] = membership?.PlanType ?? "team",
+            [ClaimNames.CodexIsFedramp] = false,
+        };
+    }
+
+    private JsonObject AccessTokenClaims(GrantRow grant, UserRow user, JsonObject codexAuth, DateTimeOffset now, DateTimeOffset expires)
+    {
+        var issuer = Options.ResolveIssuer();
+        return new JsonObject
+        {
+            [ClaimNames.Issuer] = issuer,
+            [ClaimNames.Subject] = grant.UserId,
+            [ClaimNames.Audience] = issuer,
+            [ClaimNames.ClientId] = grant.ClientId,
+            [ClaimNames.IssuedAt] = now.ToUnixTimeSeconds(),
+            [ClaimNames.NotBefore] = now.ToUnixTimeSeconds(),
+            [ClaimNames.Expires] = expires.ToUnixTimeSeconds(),
+            [ClaimNames.JwtId] = SecretDigest.NewOpaqueSecret()[..22],
+            [ClaimNames.SessionId] = grant.Id,
+            [ClaimNames.Scope] = grant.Scope,
+            [ClaimNames.AuthTime] = grant.AuthTime / 1000,
+            [ClaimNames.Email] = user.Email,
+            [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };
     }
 }

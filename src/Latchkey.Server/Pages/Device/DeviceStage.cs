@@ -7,4 +7,7 @@ public enum DeviceStage
     Approved,
     Denied,
     Disabled,
+
+    /// <summary>A policy (the user's own or the workspace's) forbids this approval.</summary>
+    Refused,
 }

@@ -3,6 +3,7 @@ using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
+using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -19,6 +20,9 @@ public sealed class DeviceModel(
     DeviceAuthorizationService devices,
     ClientRegistry clients,
     WorkspaceRepository workspaces,
+    UserRepository users,
+    WorkspaceAccessService access,
+    LocalAccessGate localAccess,
     IOptions<LatchkeyServerOptions> options) : PageModel
 {
     public DeviceStage Stage { get; private set; } = DeviceStage.Enter;
@@ -55,9 +59,17 @@ public sealed class DeviceModel(
             return Page();
         }
 
+        if (await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true })
+        {
+            return Refuse(UserSettingRefusal);
+        }
+
         Stage = DeviceStage.Confirm;
         return Page();
     }
+
+    private const string UserSettingRefusal =
+        "You have turned off device sign-in for your account (Security settings). Turn it back on there, or use the browser sign-in on the device.";
 
     public async Task<IActionResult> OnPostDecideAsync(
         [FromForm(Name = "user_code")] string? userCode, [FromForm(Name = "decision")] string? decision, [FromForm(Name = "workspace_id")] string? workspaceId, CancellationToken cancellationToken)
@@ -77,6 +89,11 @@ public sealed class DeviceModel(
             return Page();
         }
 
+        if (approve && await CheckPoliciesAsync(row, workspaceId!, cancellationToken) is { } refusal)
+        {
+            return Refuse(refusal);
+        }
+
         var decided = await devices.DecideAsync(UserCode!, approve, UserId, approve ? workspaceId : null, SessionClaims.GetAuthTime(User), Ip, cancellationToken);
         if (!decided)
         {
@@ -87,6 +104,34 @@ public sealed class DeviceModel(
         }
 
         Stage = approve ? DeviceStage.Approved : DeviceStage.Denied;
+        return Page();
+    }
+
+    /// <summary>The user's own switch, the workspace's device sign-in policy, then its local-access policy.</summary>
+    private async Task<string?> CheckPoliciesAsync(DeviceCodeRow row, string workspaceId, CancellationToken cancellationToken)
+    {
+        if (await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true })
+        {
+            return UserSettingRefusal;
+        }
+
+        var member = await access.GetAsync(UserId, workspaceId, cancellationToken);
+        if (member is { Workspace.DeviceSignInEnabled: false })
+        {
+            return $"Device sign-in is turned off for the workspace “{member.Workspace.Name}” by its administrators. Use the browser sign-in on the device instead.";
+        }
+
+        var client = clients.Find(row.ClientId);
+        return client?.IsLocal == true && await localAccess.CheckAsync(UserId, workspaceId, client.ClientId, Ip, "device_approval", cancellationToken) is { } denied
+            ? denied.Message
+            : null;
+    }
+
+    private PageResult Refuse(string message)
+    {
+        Stage = DeviceStage.Refused;
+        Error = message;
+        Response.StatusCode = StatusCodes.Status403Forbidden;
         return Page();
     }
 

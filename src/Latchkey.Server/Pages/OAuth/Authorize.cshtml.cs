@@ -3,6 +3,7 @@ using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
+using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -12,7 +13,7 @@ namespace Latchkey.Server.Pages.OAuth;
 /// The authorization endpoint (RFC 6749 §3.1). GET validates and, once the user is signed in, issues a code;
 /// with several eligible workspaces it asks which one, and the POST (antiforgery-checked) re-validates everything.
 /// </summary>
-public sealed class AuthorizeModel(AuthorizeRequestValidator validator, AuthorizationCodeService codes, WorkspaceRepository workspaces) : PageModel
+public sealed class AuthorizeModel(AuthorizeRequestValidator validator, AuthorizationCodeService codes, WorkspaceRepository workspaces, LocalAccessGate localAccess) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -83,6 +84,13 @@ public sealed class AuthorizeModel(AuthorizeRequestValidator validator, Authoriz
             }
 
             return Page();
+        }
+
+        // The workspace's local-access policy, told to the CLI through the redirect so it can print it.
+        if (request.Client.IsLocal
+            && await localAccess.CheckAsync(userId, chosen.WorkspaceId, request.Client.ClientId, HttpContext.Connection.RemoteIpAddress?.ToString(), "authorize", cancellationToken) is { } denied)
+        {
+            return Redirect(codes.BuildErrorRedirect(request.RedirectUri, request.State, new OAuthError(OAuthErrors.AccessDenied, denied.Message)));
         }
 
         return Redirect(await codes.IssueAsync(request, userId, chosen.WorkspaceId, SessionClaims.GetAuthTime(User), cancellationToken));

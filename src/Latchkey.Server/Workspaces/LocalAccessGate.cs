@@ -1,0 +1,29 @@
+using System.Text.Json.Nodes;
+using Latchkey.Server.Audit;
+
+namespace Latchkey.Server.Workspaces;
+
+/// <summary>
+/// "Allow members to use Latchkey locally". Consulted wherever a local client (the CLI, Codex, the client library)
+/// would get or use tokens: authorization, code and device exchange, refresh, device approval. Refusals are audited.
+/// </summary>
+public sealed class LocalAccessGate(WorkspaceAccessService access, AuditLog audit)
+{
+    /// <summary>Null when allowed; otherwise the refusal (403 with the standard message), already recorded.</summary>
+    public async Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    {
+        var member = await access.GetAsync(userId, workspaceId, cancellationToken);
+        if (member is null)
+        {
+            return new ServiceError(StatusCodes.Status403Forbidden, "not_a_member", "You are not a member of this workspace.");
+        }
+
+        if (member.MayUseLocally)
+        {
+            return null;
+        }
+
+        await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        return new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage);
+    }
+}
