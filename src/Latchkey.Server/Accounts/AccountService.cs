@@ -231,6 +231,25 @@ public sealed class AccountService(
         return created;
     }
 
+    /// <summary>Changes the password after checking the current one; null on success, else the reason.</summary>
+    public async Task<string?> ChangePasswordAsync(string userId, string? currentPassword, string? newPassword, string? ipAddress, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(userId, cancellationToken);
+        if (user is null || Hasher.VerifyHashedPassword(user, user.PasswordHash, currentPassword ?? string.Empty) == PasswordVerificationResult.Failed)
+        {
+            return "The current password is not correct.";
+        }
+
+        if (ValidateNewAccount(user.Email, newPassword) is { } invalid)
+        {
+            return invalid.Error;
+        }
+
+        await users.SetPasswordHashAsync(userId, Hasher.HashPassword(user, newPassword!), cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.PasswordChanged, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
+        return null;
+    }
+
     private CreateUserResult? ValidateNewAccount(string? email, string? password)
     {
         email = email?.Trim() ?? string.Empty;

@@ -5,13 +5,16 @@ namespace Latchkey.Server.Hosting;
 
 public static class ServerApplicationExtensions
 {
-    private static readonly Lazy<byte[]> SiteCss = new(() =>
+    private static readonly Lazy<byte[]> SiteCss = new(() => Resource("Latchkey.Server.site.css"));
+    private static readonly Lazy<byte[]> ConsoleJs = new(() => Resource("Latchkey.Server.console.js"));
+
+    private static byte[] Resource(string name)
     {
-        using var stream = typeof(ServerApplicationExtensions).Assembly.GetManifestResourceStream("Latchkey.Server.site.css")!;
+        using var stream = typeof(ServerApplicationExtensions).Assembly.GetManifestResourceStream(name)!;
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();
-    });
+    }
 
     public static WebApplication UseLatchkeyServer(this WebApplication app)
     {
@@ -29,7 +32,8 @@ public static class ServerApplicationExtensions
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync("{\"error\":\"server_error\",\"error_description\":\"An unexpected error occurred.\"}");
         }));
-        app.UseStatusCodePages();
+        // Empty error responses of pages get a readable page; API and OAuth errors always carry their own body.
+        app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;
@@ -64,11 +68,14 @@ public static class ServerApplicationExtensions
         app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").DisableAntiforgery();
         app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).DisableAntiforgery();
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/css/site.css", () => Results.Bytes(SiteCss.Value, "text/css; charset=utf-8"))
-            .AddEndpointFilter(async (context, next) =>
-            {
-                context.HttpContext.Response.Headers.CacheControl = "public, max-age=3600";
-                return await next(context);
-            });
+        foreach (var (path, body, type) in new[] { ("/css/site.css", SiteCss, "text/css; charset=utf-8"), ("/js/console.js", ConsoleJs, "text/javascript; charset=utf-8") })
+        {
+            app.MapGet(path, () => Results.Bytes(body.Value, type))
+                .AddEndpointFilter(async (context, next) =>
+                {
+                    context.HttpContext.Response.Headers.CacheControl = "public, max-age=3600";
+                    return await next(context);
+                });
+        }
     }
 }

@@ -43,6 +43,20 @@ public sealed class GrantRepository(IDbConnectionFactory db)
             $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @tokenHash", new { tokenHash }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>The user's live sign-ins (not revoked, refresh token not expired), newest first; access-token grants excluded.</summary>
+    public async Task<IReadOnlyList<GrantRow>> ListActiveForUserAsync(string userId, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return (await c.QueryAsync<GrantRow>(new CommandDefinition(
+            $"""
+            SELECT g.{GrantColumns.Replace(", ", ", g.", StringComparison.Ordinal)} FROM grants g
+            WHERE g.user_id = @userId AND g.revoked_at IS NULL AND g.client_id <> 'access-token'
+              AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.grant_id = g.id AND t.consumed_at IS NULL AND t.expires_at > @now)
+            ORDER BY g.created_at DESC
+            """,
+            new { userId, now }, cancellationToken: cancellationToken))).AsList();
+    }
+
     /// <summary>Revokes a grant; false when it was already revoked (or does not exist).</summary>
     public async Task<bool> RevokeAsync(string grantId, string reason, long now, CancellationToken cancellationToken)
     {

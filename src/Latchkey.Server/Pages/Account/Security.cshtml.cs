@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using Latchkey.Server.Accounts;
+using Latchkey.Server.Audit;
+using Latchkey.Server.OAuth;
+using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Web;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Latchkey.Server.Pages.Account;
+
+/// <summary>The user's own security settings: password, MFA and recovery codes, device sign-in, active sign-ins.</summary>
+[EnableRateLimiting("signin")]
+public sealed class SecurityModel(
+    AccountService accounts,
+    UserRepository users,
+    GrantRepository grants,
+    WorkspaceRepository workspaces,
+    ClientRegistry clients,
+    AuditLog audit,
+    TimeProvider time) : PageModel
+{
+    private IReadOnlyList<MembershipRow> memberships = [];
+
+    public long? MfaEnrolledAt { get; private set; }
+
+    public bool DeviceSignInDisabled { get; private set; }
+
+    public IReadOnlyList<GrantRow> Sessions { get; private set; } = [];
+
+    public IReadOnlyList<string>? RecoveryCodes { get; private set; }
+
+    public string? Error { get; private set; }
+
+    [TempData]
+    public string? Notice { get; set; }
+
+    private string UserId => SessionClaims.GetUserId(User)!;
+
+    private string? Ip => HttpContext.Connection.RemoteIpAddress?.ToString();
+
+    public string ClientName(string clientId) => clients.Find(clientId)?.DisplayName ?? clientId;
+
+    public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        MfaEnrolledAt = user?.TotpEnrolledAt;
+        DeviceSignInDisabled = user?.DeviceSignInDisabled ?? false;
+        Sessions = await grants.ListActiveForUserAsync(UserId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        memberships = await workspaces.ListForUserAsync(UserId, cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostPasswordAsync([FromForm(Name = "current_password")] string? current, [FromForm(Name = "new_password")] string? next, CancellationToken cancellationToken)
+    {
+        var error = await accounts.ChangePasswordAsync(UserId, current, next, Ip, cancellationToken);
+        return error is null ? Done("Password changed.") : await FailAsync(error, cancellationToken);
+    }
+
+    /// <summary>
+    /// New recovery codes need a current authenticator code (not a recovery code): a borrowed session alone must not
+    /// mint a second factor.
+    /// </summary>
+    public async Task<IActionResult> OnPostRecoveryAsync(string? code, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        if (user is null || code is null || code.Trim().Length > 8 || !await accounts.VerifySecondFactorAsync(user, code, Ip, cancellationToken))
+        {
+            return await FailAsync("That code is not correct. Enter the current 6-digit code from your authenticator app.", cancellationToken);
+        }
+
+        RecoveryCodes = await accounts.RegenerateRecoveryCodesAsync(UserId, cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.RecoveryCodesRegenerated, UserId, ipAddress: Ip, cancellationToken: cancellationToken);
+        await OnGetAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostDeviceAsync(string? enabled, CancellationToken cancellationToken)
+    {
+        if (enabled is not ("true" or "false"))
+        {
+            return await FailAsync("Choose on or off.", cancellationToken);
+        }
+
+        await users.SetDeviceSignInDisabledAsync(UserId, enabled == "false", cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.DeviceSignInSettingChanged, UserId, ipAddress: Ip, detail: new JsonObject { ["enabled"] = enabled == "true" }, cancellationToken: cancellationToken);
+        return Done(enabled == "true" ? "Device sign-in is on for your account." : "Device sign-in is off for your account.");
+    }
+
+    public async Task<IActionResult> OnPostRevokeAsync(string? grantId, CancellationToken cancellationToken)
+    {
+        var grant = string.IsNullOrEmpty(grantId) ? null : await grants.FindAsync(grantId, cancellationToken);
+        if (grant is null || grant.UserId != UserId || grant.ClientId == AccessTokenRepository.GrantClientId)
+        {
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return await FailAsync("That sign-in was not found.", cancellationToken, keepStatus: true);
+        }
+
+        if (await grants.RevokeAsync(grant.Id, "user_signed_out", time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            await audit.WriteAsync(AuditEventTypes.GrantRevoked, UserId, grant.WorkspaceId, grant.ClientId, Ip, new JsonObject { ["grant_id"] = grant.Id, ["reason"] = "user_signed_out" }, cancellationToken);
+        }
+
+        return Done("Signed out of that application.");
+    }
+
+    private RedirectResult Done(string notice)
+    {
+        Notice = notice;
+        return Redirect("/account/security");
+    }
+
+    private async Task<PageResult> FailAsync(string message, CancellationToken cancellationToken, bool keepStatus = false)
+    {
+        Error = message;
+        if (!keepStatus)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        await OnGetAsync(cancellationToken);
+        return Page();
+    }
+}
