@@ -38,18 +38,37 @@ public sealed partial class HttpUser : IDisposable
         var created = await user.SubmitAsync(new Uri(link).PathAndQuery, new() { ["token"] = token, ["email"] = user.Email, ["password"] = user.Password });
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
 
-        var login = await user.SubmitAsync("/account/login", new() { ["email"] = user.Email, ["password"] = user.Password });
+        await user.EnrollAsync();
+        return user;
+    }
+
+    /// <summary>A newcomer: creates an account on an invitation page, signs in enrolling TOTP, and accepts the invitation.</summary>
+    public static async Task<HttpUser> JoinByInvitationAsync(ServerProcess server, string invitationUrl)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var user = new HttpUser(server.Issuer) { Email = $"member-{Guid.NewGuid():N}@example.com" };
+        var path = new Uri(invitationUrl).AbsolutePath;
+        var registered = await user.SubmitAsync(path, new() { ["email"] = user.Email, ["password"] = user.Password }, path + "?handler=register");
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        await user.EnrollAsync();
+        var accepted = await user.SubmitAsync(path, [], path + "?handler=accept");
+        Assert.True(accepted.StatusCode == HttpStatusCode.Redirect, await accepted.Content.ReadAsStringAsync());
+        return user;
+    }
+
+    private async Task EnrollAsync()
+    {
+        var login = await SubmitAsync("/account/login", new() { ["email"] = Email, ["password"] = Password });
         Assert.Equal("/account/mfa-setup", login.Headers.Location!.OriginalString);
-        var setupHtml = await user.client.GetStringAsync(new Uri("/account/mfa-setup", UriKind.Relative));
-        user.TotpSecret = WebUtility.HtmlDecode(ManualKey().Match(setupHtml).Groups[1].Value);
-        var enrolled = await user.PostAsync("/account/mfa-setup", new()
+        var setupHtml = await client.GetStringAsync(new Uri("/account/mfa-setup", UriKind.Relative));
+        TotpSecret = WebUtility.HtmlDecode(ManualKey().Match(setupHtml).Groups[1].Value);
+        var enrolled = await PostAsync("/account/mfa-setup", new()
         {
-            ["code"] = user.NextCode(),
+            ["code"] = NextCode(),
             ["protectedSecret"] = Hidden(setupHtml, "protectedSecret"),
             ["__RequestVerificationToken"] = Hidden(setupHtml, "__RequestVerificationToken"),
         });
         Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
-        return user;
     }
 
     /// <summary>Follows an authorize URL while signed in and returns the loopback callback URL it redirects to.</summary>

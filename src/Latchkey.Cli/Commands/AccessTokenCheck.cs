@@ -25,10 +25,18 @@ internal sealed class AccessTokenCheck(HttpClient http)
         using (response)
         {
             var body = await response.Content.ReadAsStringAsync(ct);
+            var reason = TryMessage(body);
+            if (response.StatusCode == HttpStatusCode.Forbidden && reason is not null)
+            {
+                // A workspace policy (local access off): the server's message is the one users and admins know.
+                throw new LatchkeyException(ErrorCodes.InvalidSecret, reason);
+            }
+
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
             {
-                var reason = TryMessage(body);
-                throw new LatchkeyException(ErrorCodes.InvalidSecret, $"The server refused this access token{(reason is null ? string.Empty : ": " + reason)}. It may be revoked or expired: create a new one in the Latchkey console.");
+                throw new LatchkeyException(ErrorCodes.InvalidSecret, reason is null
+                    ? "The server refused this access token. It may be revoked or expired: create a new one in the Latchkey console."
+                    : $"The server refused this access token: {reason}");
             }
 
             if (!response.IsSuccessStatusCode)

@@ -7,12 +7,13 @@ using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Latchkey.Server.Pages.Account;
 
-/// <summary>The user's own security settings: password, MFA and recovery codes, device sign-in, active sign-ins.</summary>
-[EnableRateLimiting("signin")]
+/// <summary>
+/// The user's own security settings: password, MFA and recovery codes, device sign-in, active sign-ins. The second
+/// factor check here shares the sign-in lockout (AccountService), so it cannot be used to guess codes faster.
+/// </summary>
 public sealed class SecurityModel(
     AccountService accounts,
     UserRepository users,
