@@ -35,6 +35,10 @@ public sealed class LatchkeyServerOptions
     /// <summary>How often expired codes and tokens are deleted.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    public CodexOptions Codex { get; set; } = new();
+
+    public GatewayOptions Gateway { get; set; } = new();
+
     /// <summary>How long audit events are kept when a workspace sets no retention of its own.</summary>
     public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(365);
 

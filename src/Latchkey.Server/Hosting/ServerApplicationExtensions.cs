@@ -1,4 +1,6 @@
 using Latchkey.Server.Api;
+using Latchkey.Server.Codex;
+using Latchkey.Server.Gateway;
 using Latchkey.Server.OAuth;
 
 namespace Latchkey.Server.Hosting;
@@ -52,6 +54,8 @@ public static class ServerApplicationExtensions
 
         app.MapLatchkeyProtocol();
         app.MapWhoami();
+        app.MapCodex();
+        ModelGateway.Map(app);
         app.MapLatchkeyApi();
         app.MapRazorPages();
         return app;

@@ -5,6 +5,7 @@ using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Keys;
 using Latchkey.Server.OAuth;
+using Latchkey.Server.Gateway;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
@@ -104,6 +105,16 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<LocalAccessGate>();
         services.AddSingleton<AuditSearch>();
+        services.AddSingleton<ModelGateway>();
+        services.AddHttpClient(ModelGateway.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                ConnectTimeout = sp.GetRequiredService<IOptions<LatchkeyServerOptions>>().Value.Gateway.ConnectTimeout,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
     }
 
     private static void AddLatchkeyOAuth(this IServiceCollection services)

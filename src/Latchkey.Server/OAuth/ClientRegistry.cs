@@ -19,6 +19,18 @@ public sealed class ClientRegistry
             // Native app on loopback (RFC 8252 §7.3): any port is accepted for these.
             RedirectUris = ["http://127.0.0.1/auth/callback", "http://[::1]/auth/callback", "http://localhost/auth/callback"],
         });
+        var codex = options.Value.Codex;
+        if (codex.Enabled)
+        {
+            Add(new RegisteredClient
+            {
+                ClientId = codex.ClientId,
+                DisplayName = "Codex CLI",
+                // Loopback for the browser login (any port, RFC 8252 §7.3); the device flow's fixed callback.
+                RedirectUris = ["http://localhost/auth/callback", "http://127.0.0.1/auth/callback", options.Value.ResolveIssuer() + "/deviceauth/callback"],
+            });
+        }
+
         foreach (var c in options.Value.Clients)
         {
             Add(new RegisteredClient

@@ -1,0 +1,14 @@
+namespace Latchkey.Server.Hosting;
+
+/// <summary>The Codex CLI's dialect (codex-compat.md): its client registration and workspace routing answer.</summary>
+public sealed class CodexOptions
+{
+    /// <summary>Serve the Codex endpoints and register the Codex client.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The client id Codex users pass with `--experimental_client-id` / CODEX_APP_SERVER_LOGIN_CLIENT_ID.</summary>
+    public string ClientId { get; set; } = "codex-cli";
+
+    /// <summary>What /backend-api/wham/accounts/check names as the workspace's backend origin; defaults to the issuer.</summary>
+    public string? WorkspaceBackendOrigin { get; set; }
+}
