@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Latchkey.EndToEnd.Tests;
 
-/// <summary>One run of the real `latchkey` binary with its own home directory, stdin and environment.</summary>
+/// <summary>One run of the real `latchkey` binary (or the real `codex` binary) with its own home directory, stdin and environment.</summary>
 public sealed class CliProcess : IDisposable
 {
     private readonly Process process;
@@ -57,6 +57,44 @@ public sealed class CliProcess : IDisposable
             start.Environment[k] = v;
         }
 
+        return Launch(start, stdin);
+    }
+
+    /// <summary>The `codex` binary from npm @openai/codex (installed into tests/interop by scripts/install-test-deps.sh).</summary>
+    public static string CodexPath => Path.Combine(RepositoryPaths.Root, "tests", "interop", "node_modules", ".bin", "codex");
+
+    public static CliProcess StartCodex(string codexHome, IDictionary<string, string>? environment, string? stdin, params string[] args)
+    {
+        var start = new ProcessStartInfo(CodexPath) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["CODEX_HOME"] = codexHome;
+        start.Environment["NO_COLOR"] = "1";
+        foreach (var name in new[] { "OPENAI_API_KEY", "CODEX_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL", "CODEX_REVOKE_TOKEN_URL_OVERRIDE", "CODEX_REFRESH_TOKEN_URL_OVERRIDE" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+
+        return Launch(start, stdin);
+    }
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCodexAsync(string codexHome, IDictionary<string, string>? environment, string? stdin, params string[] args)
+    {
+        using var codex = StartCodex(codexHome, environment, stdin, args);
+        var code = await codex.WaitAsync(TimeSpan.FromSeconds(90));
+        return (code, codex.Stdout, codex.Stderr);
+    }
+
+    private static CliProcess Launch(ProcessStartInfo start, string? stdin)
+    {
         var cli = new CliProcess(new Process { StartInfo = start });
         cli.process.OutputDataReceived += (_, e) => cli.OnLine(cli.stdout, e.Data);
         cli.process.ErrorDataReceived += (_, e) => cli.OnLine(cli.stderr, e.Data);

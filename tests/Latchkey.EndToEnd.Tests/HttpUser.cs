@@ -94,6 +94,49 @@ public sealed partial class HttpUser : IDisposable
         Assert.Contains("Device approved", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>The first workspace on the user's console page (for an owner: the one they own).</summary>
+    public async Task<string> WorkspaceIdAsync()
+        => Regex.Match(await client.GetStringAsync(new Uri("/console", UriKind.Relative)), "data-workspace=\"([^\"]+)\"").Groups[1].Value;
+
+    public async Task<string> InviteAsync(string workspaceId, string role)
+    {
+        var page = $"/console/{workspaceId}/members";
+        var response = await SubmitAsync(page, new() { ["email"] = string.Empty, ["role"] = role }, page + "?handler=invite");
+        return Value(await response.Content.ReadAsStringAsync(), "invite-url");
+    }
+
+    /// <summary>Creates a 30-day access token on the console page and reads it from the page, as its user would.</summary>
+    public async Task<(string Id, string Secret)> CreateAccessTokenAsync(string workspaceId, string name)
+    {
+        var page = $"/console/{workspaceId}/tokens";
+        var response = await SubmitAsync(page, new() { ["name"] = name, ["expiration"] = "30d" }, page + "?handler=create");
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        return (Regex.Match(html, "data-token=\"([^\"]+)\"").Groups[1].Value, Value(html, "token-value"));
+    }
+
+    public async Task RevokeAccessTokenAsync(string workspaceId, string tokenId)
+    {
+        var page = $"/console/{workspaceId}/tokens";
+        var response = await SubmitAsync(page, new() { ["tokenId"] = tokenId }, page + "?handler=revoke");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    /// <summary>Saves the policies form: checkboxes named in <paramref name="on"/> are ticked, the others not.</summary>
+    public async Task SetPoliciesAsync(string workspaceId, params string[] on)
+    {
+        var page = $"/console/{workspaceId}/policies";
+        var fields = on.ToDictionary(name => name, _ => "true");
+        var response = await SubmitAsync(page, fields);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    private static string Value(string html, string id)
+    {
+        var m = Regex.Match(html, $"id=\"{Regex.Escape(id)}\"[^>]*value=\"([^\"]*)\"");
+        return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException($"No #{id} in page: {html[..Math.Min(html.Length, 500)]}");
+    }
+
     public string NextCode()
     {
         // Codes are single-use per 30 s step (the server enforces it): wait for a fresh step when the last one is spent.

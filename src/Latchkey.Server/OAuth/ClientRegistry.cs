@@ -22,13 +22,18 @@ public sealed class ClientRegistry
         var codex = options.Value.Codex;
         if (codex.Enabled)
         {
-            Add(new RegisteredClient
+            var codexClient = new RegisteredClient
             {
                 ClientId = codex.ClientId,
                 DisplayName = "Codex CLI",
                 // Loopback for the browser login (any port, RFC 8252 §7.3); the device flow's fixed callback.
                 RedirectUris = ["http://localhost/auth/callback", "http://127.0.0.1/auth/callback", options.Value.ResolveIssuer() + "/deviceauth/callback"],
-            });
+            };
+            Add(codexClient);
+            foreach (var alias in codex.ClientIdAliases.Where(a => !string.IsNullOrWhiteSpace(a)))
+            {
+                clients.TryAdd(alias, codexClient);
+            }
         }
 
         foreach (var c in options.Value.Clients)

@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Latchkey.Tests.Fakes;
+using Microsoft.Data.Sqlite;
+using OpenQA.Selenium;
+
+namespace Latchkey.EndToEnd.Tests;
+
+/// <summary>
+/// The real Codex CLI (npm @openai/codex 0.169.0) against a real Latchkey server process, its model traffic going
+/// through the Latchkey gateway to a small upstream that streams a Responses reply.
+/// </summary>
+public sealed partial class CodexCliTests : IAsyncLifetime
+{
+    private const string LocalAccessDenied = "403 - Unauthorized. Contact your workspace administrator for access.";
+    private readonly string codexHome = Directory.CreateTempSubdirectory("latchkey-codex-home-").FullName;
+    private FakeResponsesUpstream upstream = null!;
+    private ServerProcess server = null!;
+    private HttpUser owner = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(CliProcess.CodexPath))
+        {
+            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "codex is missing; scripts/install-test-deps.sh installs it.");
+            Assert.Skip("Run scripts/install-test-deps.sh (npm @openai/codex) to run the Codex tests.");
+        }
+
+        upstream = await FakeResponsesUpstream.StartAsync();
+        server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Latchkey__Gateway__UpstreamBaseUrl"] = upstream.BaseUrl,
+            ["Latchkey__Gateway__UpstreamApiKey"] = FakeResponsesUpstream.ApiKey,
+            // Just over Codex's 5-minute proactive-refresh window: a login is refreshed within seconds, and the
+            // refreshed token is not yet inside the window again (a lifetime under 5 minutes makes Codex refresh in a loop).
+            ["Latchkey__Lifetimes__AccessToken"] = "00:05:15",
+            ["Latchkey__RateLimits__SignInPerMinute"] = "1000",
+            ["Latchkey__RateLimits__TokenEndpointPerMinute"] = "100000",
+        });
+        owner = await HttpUser.CreateOwnerAsync(server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        owner?.Dispose();
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (upstream is not null)
+        {
+            await upstream.DisposeAsync();
+        }
+
+        Directory.Delete(codexHome, recursive: true);
+    }
+
+    private string[] Exec(params string[] extra) =>
+    [
+        "exec", "--skip-git-repo-check", "--sandbox", "read-only",
+        "-c", $"model_providers.lk={{name=\"lk\",base_url=\"{server.Issuer}/v1\",wire_api=\"responses\",requires_openai_auth=true}}",
+        "-c", "model_provider=\"lk\"", "-m", "lk-test-model", .. extra, "Say hello.",
+    ];
+
+    private long Scalar(string sql)
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly");
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void SignIn(HeadlessChromium browser, HttpUser user)
+    {
+        browser.Fill("email", user.Email);
+        browser.Fill("password", user.Password);
+        browser.Submit("password");
+        browser.Fill("code", user.NextCode());
+        browser.Submit("code");
+    }
+
+    [Fact]
+    public async Task Device_login_approved_in_Chromium_then_exec_through_the_gateway_refreshes_and_logout_revokes()
+    {
+        using var login = CliProcess.StartCodex(codexHome, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        var codeLine = await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l)));
+        var userCode = UserCode().Match(Plain(codeLine)).Value;
+        Assert.Contains(server.Issuer + "/codex/device", login.Stdout + login.Stderr, StringComparison.Ordinal);
+
+        using (var browser = new HeadlessChromium())
+        {
+            browser.Open(server.Issuer + "/codex/device");
+            SignIn(browser, owner);
+            browser.Fill("user_code", userCode);
+            browser.Submit("user_code");
+            Assert.Equal("Codex CLI", browser.Wait(By.Id("client-name")).Text);
+            browser.Screenshot("codex-device-confirm");
+            browser.Click(By.Id("approve"));
+            browser.WaitForText("Device approved");
+        }
+
+        Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
+        var status = await CliProcess.RunCodexAsync(codexHome, null, null, "login", "status");
+        Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
+        Assert.Contains("Logged in using ChatGPT", status.Stdout + status.Stderr, StringComparison.Ordinal);
+
+        var auth = JsonNode.Parse(File.ReadAllText(Path.Combine(codexHome, "auth.json")))!;
+        var firstRefresh = auth["tokens"]!["refresh_token"]!.GetValue<string>();
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM refresh_tokens"));
+
+        // A run through the gateway once the stored access token has under 5 minutes left: Codex refreshes first.
+        var exp = DateTimeOffset.FromUnixTimeSeconds(JwtExp(auth["tokens"]!["access_token"]!.GetValue<string>()));
+        var wait = exp - TimeSpan.FromMinutes(5) - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var run = await CliProcess.RunCodexAsync(codexHome, null, null, Exec());
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
+        Assert.True(Scalar("SELECT COUNT(*) FROM refresh_tokens") >= 2, "the server saw no refresh");
+        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND detail LIKE '%\"status\":200%'") >= 1);
+        var forwarded = upstream.Requests.Last(r => r.Path == "/v1/responses");
+        Assert.Equal("Bearer " + FakeResponsesUpstream.ApiKey, forwarded.Authorization);
+
+        // Logout revokes at Latchkey: the refresh token and the access token in auth.json are refused afterwards.
+        auth = JsonNode.Parse(File.ReadAllText(Path.Combine(codexHome, "auth.json")))!;
+        var refresh = auth["tokens"]!["refresh_token"]!.GetValue<string>();
+        var access = auth["tokens"]!["access_token"]!.GetValue<string>();
+        Assert.NotEqual(firstRefresh, refresh);
+        var logout = await CliProcess.RunCodexAsync(codexHome, new Dictionary<string, string> { ["CODEX_REVOKE_TOKEN_URL_OVERRIDE"] = server.Issuer + "/oauth/revoke" }, null, "logout");
+        Assert.True(logout.ExitCode == 0, logout.Stdout + logout.Stderr);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Issuer) };
+        using var refreshForm = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = "codex-cli" });
+        var afterLogout = await http.PostAsync(new Uri("/oauth/token", UriKind.Relative), refreshForm);
+        Assert.True(afterLogout.StatusCode == System.Net.HttpStatusCode.BadRequest, logout.Stdout + logout.Stderr + string.Join("\n", server.Output.Split('\n').Where(l => l.Contains("revoke", StringComparison.OrdinalIgnoreCase))));
+        using var userinfo = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
+        userinfo.Headers.Authorization = new("Bearer", access);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.SendAsync(userinfo)).StatusCode);
+    }
+
+    private static long JwtExp(string jwt)
+    {
+        Assert.True(Latchkey.Protocol.Jwt.JwtCodec.TryDecodeUnverified(jwt, out _, out var claims));
+        return claims["exp"]!.GetValue<long>();
+    }
+
+    /// <summary>Codex colours its output whatever NO_COLOR says; tests read the text.</summary>
+    private static string Plain(string line) => Ansi().Replace(line, string.Empty);
+
+    [GeneratedRegex(@"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")]
+    private static partial Regex UserCode();
+
+    [GeneratedRegex(@"\x1B\[[0-9;]*m")]
+    private static partial Regex Ansi();
+}
