@@ -142,6 +142,70 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.SendAsync(userinfo)).StatusCode);
     }
 
+    [Fact]
+    public async Task An_access_token_login_runs_through_the_gateway_until_revoked_and_local_access_off_refuses_members()
+    {
+        var workspace = await owner.WorkspaceIdAsync();
+        await owner.SetPoliciesAsync(workspace, "local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled");
+        using var member = await HttpUser.JoinByInvitationAsync(server, await owner.InviteAsync(workspace, "member"));
+        var (tokenId, secret) = await member.CreateAccessTokenAsync(workspace, "codex runner");
+        var env = new Dictionary<string, string> { ["CODEX_AUTHAPI_BASE_URL"] = server.Issuer + "/api/accounts" };
+
+        var login = await CliProcess.RunCodexAsync(codexHome, env, secret, "login", "--with-access-token");
+        Assert.True(login.ExitCode == 0, login.Stdout + login.Stderr);
+        var run = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
+        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.used'") >= 1, "no run-start check was recorded");
+        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND client_id = 'access_token'") >= 1);
+
+        // Local access switched off: the run-start check refuses the token, so the run gets nowhere. (Codex 0.169.0
+        // does not print the whoami refusal; it carries on without a credential, which the gateway refuses.)
+        await owner.SetPoliciesAsync(workspace, "device_sign_in_enabled", "member_access_tokens_enabled");
+        var refused = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.DoesNotContain(FakeResponsesUpstream.ReplyText, refused.Stdout, StringComparison.Ordinal);
+        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.refused' AND detail LIKE '%local_access_disabled%'") >= 1);
+
+        // Back on, then the token is revoked in Latchkey: the next run is refused.
+        await owner.SetPoliciesAsync(workspace, "local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled");
+        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, env, null, Exec())).ExitCode);
+        await member.RevokeAccessTokenAsync(workspace, tokenId);
+        var revoked = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        Assert.NotEqual(0, revoked.ExitCode);
+        Assert.DoesNotContain(FakeResponsesUpstream.ReplyText, revoked.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_member_signed_in_with_codex_is_refused_with_the_403_message_when_local_access_is_switched_off()
+    {
+        var workspace = await owner.WorkspaceIdAsync();
+        using var member = await HttpUser.JoinByInvitationAsync(server, await owner.InviteAsync(workspace, "member"));
+        using var login = CliProcess.StartCodex(codexHome, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        var userCode = UserCode().Match(Plain(await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l))))).Value;
+        await member.ApproveDeviceAsync(userCode, workspace);
+        Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
+        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, null, null, Exec())).ExitCode);
+
+        await owner.SetPoliciesAsync(workspace, "device_sign_in_enabled");
+        var refused = await CliProcess.RunCodexAsync(codexHome, null, null, Exec());
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.True(Plain(refused.Stdout + refused.Stderr).Contains(LocalAccessDenied, StringComparison.Ordinal), refused.Stdout + refused.Stderr);
+    }
+
+    [Fact]
+    public async Task Codex_sees_a_latchkey_login_in_a_shared_home()
+    {
+        using var login = CliProcess.Start(codexHome, null, null, "login", "--device-auth", "--server", server.Issuer);
+        var code = (await login.WaitForLineAsync(CliOutput.IsUserCodeLine)).Trim();
+        await owner.ApproveDeviceAsync(code);
+        Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
+
+        var status = await CliProcess.RunCodexAsync(codexHome, null, null, "login", "status");
+        Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
+        Assert.Contains("Logged in using ChatGPT", status.Stdout + status.Stderr, StringComparison.Ordinal);
+    }
+
     private static long JwtExp(string jwt)
     {
         Assert.True(Latchkey.Protocol.Jwt.JwtCodec.TryDecodeUnverified(jwt, out _, out var claims));

@@ -79,7 +79,8 @@ public sealed partial class HttpUser : IDisposable
         return response.Headers.Location!.OriginalString;
     }
 
-    public async Task ApproveDeviceAsync(string userCode)
+    /// <summary>Approves a device code on /device, for <paramref name="workspaceId"/> or the only workspace offered.</summary>
+    public async Task ApproveDeviceAsync(string userCode, string? workspaceId = null)
     {
         var lookup = await SubmitAsync("/device", new() { ["user_code"] = userCode }, "/device?handler=lookup");
         var html = await lookup.Content.ReadAsStringAsync();
@@ -88,7 +89,7 @@ public sealed partial class HttpUser : IDisposable
         {
             ["user_code"] = userCode,
             ["decision"] = "approve",
-            ["workspace_id"] = Hidden(html, "workspace_id"),
+            ["workspace_id"] = workspaceId ?? Hidden(html, "workspace_id"),
             ["__RequestVerificationToken"] = Hidden(html, "__RequestVerificationToken"),
         });
         Assert.Contains("Device approved", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
