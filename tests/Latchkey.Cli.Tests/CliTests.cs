@@ -83,9 +83,20 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("at-"), false, "login", "--with-access-token", "--server", server.Url);
 
         Assert.Equal(1, code);
+        // The server's reason is shown as it is (a 403 is a policy, whose message users and admins know).
         Assert.Contains("token revoked", err, StringComparison.Ordinal);
-        Assert.Contains("create a new one", err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task AccessToken_RefusedWithoutReason_SaysWhatToDo()
+    {
+        using var server = new FakeWhoAmIServer(401, "{}");
+
+        var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("at-"), false, "login", "--with-access-token", "--server", server.Url);
+
+        Assert.Equal(1, code);
+        Assert.Contains("create a new one", err, StringComparison.Ordinal);
     }
 
     [Fact]
