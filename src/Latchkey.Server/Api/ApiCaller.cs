@@ -2,6 +2,7 @@ using Latchkey.Protocol.Jwt;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Workspaces;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Api;
 
@@ -15,8 +16,7 @@ public sealed record ApiCaller(string UserId, string WorkspaceId, string Credent
     public static async Task<(ApiCaller? Caller, IResult? Problem)> AuthenticateAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var header = context.Request.Headers.Authorization.ToString();
-        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var bearer = BearerToken.From(context.Request);
         var cancellationToken = context.RequestAborted;
         var kind = CredentialKinds.Classify(bearer);
         switch (kind)

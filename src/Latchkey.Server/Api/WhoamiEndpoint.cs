@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Workspaces;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Api;
 
@@ -17,8 +18,7 @@ public static class WhoamiEndpoint
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(Path, async (HttpContext c, AccessTokenService tokens) =>
         {
-            var header = c.Request.Headers.Authorization.ToString();
-            var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+            var bearer = BearerToken.From(c.Request);
             var client = c.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 100)] : null;
             var use = await tokens.AuthenticateAsync(bearer, client, c.Connection.RemoteIpAddress?.ToString(), "whoami", recordUse: true, c.RequestAborted);
             c.Response.Headers.CacheControl = "no-store";

@@ -6,6 +6,7 @@ using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.Extensions.Options;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Codex;
 
@@ -138,8 +139,7 @@ public static class CodexEndpoints
     /// <summary>Workspace routing for the app-server/TUI: the token's workspace, served from this server.</summary>
     private static async Task<IResult> AccountsCheckAsync(HttpContext context, AccessTokenValidator validator, IOptions<LatchkeyServerOptions> options)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var bearer = BearerToken.From(context.Request);
         var token = await validator.ValidateAsync(bearer, context.RequestAborted);
         if (token is null)
         {

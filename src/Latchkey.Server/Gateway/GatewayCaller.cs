@@ -2,6 +2,7 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Gateway;
 
@@ -13,8 +14,7 @@ public sealed record GatewayCaller(string? UserId, string WorkspaceId, string Cr
         ArgumentNullException.ThrowIfNull(context);
         var services = context.RequestServices;
         var cancellationToken = context.RequestAborted;
-        var header = context.Request.Headers.Authorization.ToString();
-        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var bearer = BearerToken.From(context.Request);
         switch (CredentialKinds.Classify(bearer))
         {
             case CredentialKinds.SignIn:

@@ -6,6 +6,7 @@ using Latchkey.Server.Hosting;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Microsoft.Extensions.Options;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.OAuth;
 
@@ -201,8 +202,7 @@ public sealed class ProtocolEndpoints(
     /// <summary>OIDC Core §5.3. Bearer token per RFC 6750 §2.1; errors per §3.</summary>
     public async Task<IResult> UserInfo(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var token = BearerToken.From(context.Request);
         var access = token is null ? null : await accessTokens.ValidateAsync(token, context.RequestAborted);
         if (access is null)
         {
