@@ -71,7 +71,7 @@ public static class CodexEndpoints
     /// `{issuer}/deviceauth/callback` with a PKCE pair made here. The device code is consumed, so this answers once.
     /// </summary>
     private static async Task<IResult> PollAsync(
-        HttpContext context, DeviceCodeRepository deviceCodes, AuthorizationCodeRepository codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
+        HttpContext context, DeviceCodeRepository deviceCodes, AuthorizationCodeService codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
     {
         var (p, error) = await OAuthRequestReader.ReadAsync(context, allowJson: true, context.RequestAborted);
         if (p is null)
@@ -117,22 +117,9 @@ public static class CodexEndpoints
 
         var verifier = Pkce.CreateVerifier();
         var challenge = Pkce.ComputeS256Challenge(verifier);
-        var code = SecretDigest.NewOpaqueSecret();
-        await codes.CreateAsync(
-            new AuthorizationCodeRow
-            {
-                CodeHash = SecretDigest.Compute(code),
-                ClientId = row.ClientId,
-                UserId = row.UserId!,
-                WorkspaceId = row.WorkspaceId!,
-                RedirectUri = options.Value.ResolveIssuer() + DeviceCallbackPath,
-                CodeChallenge = challenge,
-                Scope = row.Scope,
-                AuthTime = row.AuthTime ?? now.ToUnixTimeMilliseconds(),
-                CreatedAt = now.ToUnixTimeMilliseconds(),
-                ExpiresAt = (now + options.Value.Lifetimes.AuthorizationCode).ToUnixTimeMilliseconds(),
-            },
-            context.RequestAborted);
+        var code = await codes.CreateCodeAsync(
+            row.ClientId, row.UserId!, row.WorkspaceId!, options.Value.ResolveIssuer() + DeviceCallbackPath, challenge, row.Scope, null,
+            row.AuthTime ?? now.ToUnixTimeMilliseconds(), context.RequestAborted);
         return OAuthResponses.Json(new JsonObject { ["authorization_code"] = code, ["code_challenge"] = challenge, ["code_verifier"] = verifier });
     }
 

@@ -13,25 +13,33 @@ public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, 
     public async Task<string> IssueAsync(AuthorizeRequest request, string userId, string workspaceId, long authTime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var code = await CreateCodeAsync(request.Client.ClientId, userId, workspaceId, request.RedirectUri, request.CodeChallenge, request.Scope, request.Nonce, authTime, cancellationToken);
+        return BuildRedirect(request.RedirectUri, request.State, ("code", code), ("iss", options.Value.ResolveIssuer()));
+    }
+
+    /// <summary>Stores a new single-use code (only its digest) bound to client, user, workspace, redirect URI and PKCE challenge; returns the code.</summary>
+    public async Task<string> CreateCodeAsync(
+        string clientId, string userId, string workspaceId, string redirectUri, string codeChallenge, string scope, string? nonce, long authTime, CancellationToken cancellationToken)
+    {
         var code = SecretDigest.NewOpaqueSecret();
         var now = time.GetUtcNow();
         await codes.CreateAsync(
             new AuthorizationCodeRow
             {
                 CodeHash = SecretDigest.Compute(code),
-                ClientId = request.Client.ClientId,
+                ClientId = clientId,
                 UserId = userId,
                 WorkspaceId = workspaceId,
-                RedirectUri = request.RedirectUri,
-                CodeChallenge = request.CodeChallenge,
-                Scope = request.Scope,
-                Nonce = request.Nonce,
+                RedirectUri = redirectUri,
+                CodeChallenge = codeChallenge,
+                Scope = scope,
+                Nonce = nonce,
                 AuthTime = authTime,
                 CreatedAt = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = (now + options.Value.Lifetimes.AuthorizationCode).ToUnixTimeMilliseconds(),
             },
             cancellationToken);
-        return BuildRedirect(request.RedirectUri, request.State, ("code", code), ("iss", options.Value.ResolveIssuer()));
+        return code;
     }
 
     /// <summary>An error response to a verified redirect URI, with state and `iss` (RFC 9207).</summary>
