@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.DataProtection;
@@ -31,7 +31,6 @@ public sealed class AccountService(
 
     private SignInSecurityOptions SignIn => options.Value.SignIn;
 
-    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 
     public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
     {
@@ -47,7 +46,7 @@ public sealed class AccountService(
         {
             Id = "user_" + NewId(),
             Email = email,
-            NormalizedEmail = NormalizeEmail(email),
+            NormalizedEmail = EmailAddress.Normalize(email),
             PasswordHash = Hasher.HashPassword(null!, password!),
             CreatedAt = now,
         };
@@ -69,7 +68,7 @@ public sealed class AccountService(
 
     public async Task<PasswordSignInResult> CheckPasswordAsync(string? email, string? password, string? ipAddress, CancellationToken cancellationToken)
     {
-        var normalized = NormalizeEmail(email ?? string.Empty);
+        var normalized = EmailAddress.Normalize(email ?? string.Empty);
         var throttleKey = "signin:" + SecretDigest.Compute(normalized);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var user = normalized.Length == 0 ? null : await users.FindByNormalizedEmailAsync(normalized, cancellationToken);

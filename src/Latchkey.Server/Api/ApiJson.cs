@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Latchkey.Server.Common;
 using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.Api;

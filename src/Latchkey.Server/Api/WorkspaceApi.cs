@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
 

@@ -1,4 +1,5 @@
 using Latchkey.Protocol.OAuth;
+using Latchkey.Server.Common;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;

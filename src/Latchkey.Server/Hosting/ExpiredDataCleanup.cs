@@ -1,3 +1,4 @@
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Microsoft.Extensions.Options;
 

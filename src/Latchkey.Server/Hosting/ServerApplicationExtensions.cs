@@ -1,5 +1,6 @@
 using Latchkey.Server.Api;
 using Latchkey.Server.Codex;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Gateway;
 using Latchkey.Server.OAuth;
 

@@ -2,12 +2,15 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Dapper;
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Api;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Gateway;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
@@ -19,8 +22,6 @@ namespace Latchkey.Server.Hosting;
 
 public static class ServerServiceCollectionExtensions
 {
-    public const string SessionScheme = "Latchkey.Session";
-    public const string MfaPendingScheme = "Latchkey.MfaPending";
 
     public static WebApplicationBuilder AddLatchkeyServer(this WebApplicationBuilder builder)
     {
@@ -153,10 +154,10 @@ public static class ServerServiceCollectionExtensions
         });
 
         var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
-        services.AddAuthentication(SessionScheme)
-            .AddCookie(SessionScheme, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
+        services.AddAuthentication(SessionSchemes.Session)
+            .AddCookie(SessionSchemes.Session, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
             // Between the password and the second factor: proves only the password, lives 10 minutes.
-            .AddCookie(MfaPendingScheme, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
+            .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
         services.AddAuthorization();
 
         services.AddRateLimiter(o =>

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.Jwt;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.DataProtection;

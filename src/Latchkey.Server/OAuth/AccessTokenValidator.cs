@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.Jwt;
 using Latchkey.Protocol.OAuth;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;

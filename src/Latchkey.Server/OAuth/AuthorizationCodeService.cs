@@ -1,5 +1,5 @@
 using Latchkey.Protocol.Tokens;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.WebUtilities;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Microsoft.Extensions.Options;

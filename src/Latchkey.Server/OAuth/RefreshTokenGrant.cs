@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
 using Microsoft.Extensions.Options;

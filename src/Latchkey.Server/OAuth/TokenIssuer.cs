@@ -3,7 +3,7 @@ using Latchkey.Protocol.Jwt;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;

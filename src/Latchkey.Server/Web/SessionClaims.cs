@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.Authentication;
@@ -24,7 +23,7 @@ public static class SessionClaims
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(users);
-        var pending = await context.AuthenticateAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
+        var pending = await context.AuthenticateAsync(SessionSchemes.MfaPending);
         var userId = pending.Succeeded ? GetUserId(pending.Principal!) : null;
         var user = userId is null ? null : await users.FindByIdAsync(userId, cancellationToken);
         return (user, pending.Principal?.FindFirst(ReturnUrl)?.Value);
@@ -37,7 +36,7 @@ public static class SessionClaims
         var identity = new ClaimsIdentity(
             [new Claim(UserId, userId), new Claim(Email, email), new Claim(AuthTime, authTimeMs.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             "session", UserId, null);
-        await context.SignOutAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
-        await context.SignInAsync(ServerServiceCollectionExtensions.SessionScheme, new ClaimsPrincipal(identity));
+        await context.SignOutAsync(SessionSchemes.MfaPending);
+        await context.SignInAsync(SessionSchemes.Session, new ClaimsPrincipal(identity));
     }
 }

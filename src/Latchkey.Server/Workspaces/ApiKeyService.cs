@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 

@@ -1,4 +1,5 @@
 using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Common;
 
 namespace Latchkey.Server.Workspaces;
 

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Common;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.Extensions.Options;
@@ -177,7 +178,7 @@ public sealed class WorkspaceAdminService(
                 return ServiceError.Invalid("email", "Enter a valid email address, or leave it empty for a link anyone can use once.");
             }
 
-            normalizedEmail = AccountService.NormalizeEmail(email);
+            normalizedEmail = EmailAddress.Normalize(email);
         }
 
         role = string.IsNullOrEmpty(role) ? WorkspaceRoles.Member : role;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Latchkey.Server.Api;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
@@ -215,7 +216,7 @@ public abstract class WorkspaceRulesTests(DatabaseEngine engine) : ServerTest(en
 
         // CSV injection: the formula-looking token name is neutralised in its cell.
         Assert.DoesNotContain(",=cmd", csv, StringComparison.Ordinal);
-        Assert.Equal("'=x", Latchkey.Server.Audit.AuditSearch.Csv("=x"));
+        Assert.Equal("'=x", Latchkey.Server.Api.AuditSearch.Csv("=x"));
     }
 
     [Fact]

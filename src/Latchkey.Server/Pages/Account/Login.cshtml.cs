@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Latchkey.Server.Accounts;
-using Latchkey.Server.Hosting;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -53,7 +52,7 @@ public sealed class LoginModel(AccountService accounts) : PageModel
         var identity = new ClaimsIdentity(
             [new Claim(SessionClaims.UserId, user.Id), new Claim(SessionClaims.Email, user.Email), new Claim(SessionClaims.ReturnUrl, ReturnUrl)],
             "pwd", SessionClaims.UserId, null);
-        await HttpContext.SignInAsync(ServerServiceCollectionExtensions.MfaPendingScheme, new ClaimsPrincipal(identity));
+        await HttpContext.SignInAsync(SessionSchemes.MfaPending, new ClaimsPrincipal(identity));
         return Redirect(user.TotpSecretProtected is null ? "/account/mfa-setup" : "/account/mfa");
     }
 

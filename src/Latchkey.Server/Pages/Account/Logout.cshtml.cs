@@ -1,5 +1,4 @@
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -17,8 +16,8 @@ public sealed class LogoutModel(AuditLog audit) : PageModel
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         var userId = SessionClaims.GetUserId(User);
-        await HttpContext.SignOutAsync(ServerServiceCollectionExtensions.SessionScheme);
-        await HttpContext.SignOutAsync(ServerServiceCollectionExtensions.MfaPendingScheme);
+        await HttpContext.SignOutAsync(SessionSchemes.Session);
+        await HttpContext.SignOutAsync(SessionSchemes.MfaPending);
         if (userId is not null)
         {
             await audit.WriteAsync(AuditEventTypes.SignedOut, userId, ipAddress: HttpContext.Connection.RemoteIpAddress?.ToString(), cancellationToken: cancellationToken);

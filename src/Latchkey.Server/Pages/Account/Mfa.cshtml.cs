@@ -1,6 +1,5 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;

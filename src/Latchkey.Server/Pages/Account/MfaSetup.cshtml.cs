@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
-using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;

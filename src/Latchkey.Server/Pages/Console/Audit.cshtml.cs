@@ -1,4 +1,6 @@
+using Latchkey.Server.Api;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Http.Extensions;

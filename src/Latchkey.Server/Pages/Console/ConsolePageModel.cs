@@ -1,3 +1,4 @@
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;

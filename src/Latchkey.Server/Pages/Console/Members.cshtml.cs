@@ -1,3 +1,4 @@
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Mvc;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Console;
 
-public sealed class MembersModel(WorkspaceAdminService admin, IOptions<Hosting.LatchkeyServerOptions> options) : ConsolePageModel
+public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyServerOptions> options) : ConsolePageModel
 {
     public IReadOnlyList<MemberRow> Members { get; private set; } = [];
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Mvc;

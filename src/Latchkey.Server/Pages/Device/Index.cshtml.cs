@@ -1,4 +1,4 @@
-using Latchkey.Server.Hosting;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Latchkey.Server.Hosting;
+namespace Latchkey.Server.Configuration;
 
 /// <summary>Misconfiguration stops the server at start-up, with every problem named.</summary>
 public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeyServerOptions>

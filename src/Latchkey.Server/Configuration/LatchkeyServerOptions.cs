@@ -1,4 +1,4 @@
-namespace Latchkey.Server.Hosting;
+namespace Latchkey.Server.Configuration;
 
 /// <summary>Server settings: section "Latchkey" in appsettings, env vars `Latchkey__Port`, or flags (`--port`).</summary>
 public sealed class LatchkeyServerOptions

@@ -1,4 +1,4 @@
-namespace Latchkey.Server.Hosting;
+namespace Latchkey.Server.Configuration;
 
 /// <summary>The model gateway's upstream, set by the operator. The upstream key is injected by the gateway; callers never see it.</summary>
 public sealed class GatewayOptions

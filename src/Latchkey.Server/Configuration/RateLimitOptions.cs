@@ -1,4 +1,4 @@
-namespace Latchkey.Server.Hosting;
+namespace Latchkey.Server.Configuration;
 
 /// <summary>Requests per minute per source address.</summary>
 public sealed class RateLimitOptions

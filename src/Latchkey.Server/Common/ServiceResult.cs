@@ -1,4 +1,4 @@
-namespace Latchkey.Server.Workspaces;
+namespace Latchkey.Server.Common;
 
 /// <summary>
 /// Why a workspace operation was refused. The JSON API turns it into RFC 9457 ProblemDetails with <see cref="Code"/>;

@@ -1,4 +1,4 @@
-namespace Latchkey.Server.Hosting;
+namespace Latchkey.Server.Configuration;
 
 /// <summary>The Codex CLI's dialect (codex-compat.md): its client registration and workspace routing answer.</summary>
 public sealed class CodexOptions

@@ -3,11 +3,12 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Api;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
 
-namespace Latchkey.Server.Audit;
+namespace Latchkey.Server.Api;
 
 /// <summary>The audit log as a workspace's owners and admins see it: filters from a query string, pages, and exports.</summary>
 public sealed class AuditSearch(AuditRepository repository, UserRepository users)
@@ -36,7 +37,7 @@ public sealed class AuditSearch(AuditRepository repository, UserRepository users
         if (Get(q, "user") is { } user)
         {
             var row = user.Contains('@', StringComparison.Ordinal)
-                ? await users.FindByNormalizedEmailAsync(AccountService.NormalizeEmail(user), cancellationToken)
+                ? await users.FindByNormalizedEmailAsync(EmailAddress.Normalize(user), cancellationToken)
                 : await users.FindByIdAsync(user, cancellationToken);
             query = query with { UserId = row?.Id ?? "-none-" };
         }
