@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Latchkey.Server.Tests.Infrastructure;
 
@@ -14,6 +15,9 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
     public const string ResourceServerSecret = "resource-server-secret-for-tests-0123456789";
 
     public ManualTimeProvider Clock { get; } = new();
+
+    /// <summary>What the server logged (Warning and above, as configured below).</summary>
+    public CapturedLog Log { get; } = new();
 
     public TestDatabase Database => database;
 
@@ -54,6 +58,7 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
             builder.UseSetting(k, v);
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(Log));
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
