@@ -170,4 +170,46 @@ public sealed class JwtCodecTests
         Assert.True(JwtCodec.Validate(token, Params(publicOnly)).IsValid);
         Assert.Null(key.ToPublicJwk()["d"]);
     }
+
+    /// <summary>Signs raw header and payload text with a real key, so only the text itself can make it fail.</summary>
+    private static string SignRaw(string headerJson, string payloadJson, EcSigningKey key)
+    {
+        var input = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(headerJson)) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payloadJson));
+        var signature = key.Key.SignData(Encoding.ASCII.GetBytes(input), System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return input + "." + Base64Url.EncodeToString(signature);
+    }
+
+    // RFC 7515 §4 (and RFC 7519 §4): a JOSE header or claims set with duplicate member names is rejected, even when
+    // the signature is good; RFC 8259 §8.2: strings must be valid Unicode. Each of these once threw instead of failing.
+    [Theory]
+    [InlineData("{\"alg\":\"ES256\",\"alg\":\"ES256\",\"kid\":\"KID\"}", null)]
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"KID\",\"kid\":\"other\"}", null)]
+    [InlineData(null, "{\"iss\":\"https://issuer.example\",\"aud\":\"client\",\"sub\":\"u1\",\"sub\":\"admin\",\"exp\":1800000600}")]
+    [InlineData(null, "{\"iss\":\"https://issuer.example\",\"aud\":\"client\",\"sub\":\"\\ud800\",\"exp\":1800000600}")]
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"KID\",\"x\":\"\\udc00\"}", null)]
+    public void Validate_RepeatedMemberOrInvalidUnicode_IsMalformed_Rfc7515Section4(string? header, string? payload)
+    {
+        using var key = EcSigningKey.Generate();
+        header = (header ?? "{\"alg\":\"ES256\",\"kid\":\"KID\"}").Replace("KID", key.KeyId, StringComparison.Ordinal);
+        payload ??= "{\"iss\":\"https://issuer.example\",\"aud\":\"client\",\"sub\":\"u1\",\"exp\":1800000600}";
+        var token = SignRaw(header, payload, key);
+
+        var result = JwtCodec.Validate(token, Params(key));
+
+        Assert.False(result.IsValid);
+        Assert.Equal("malformed", result.Error);
+        Assert.False(JwtCodec.TryDecodeUnverified(token, out _, out _));
+    }
+
+    [Fact]
+    public void Validate_RawSignedWellFormedToken_IsValid()
+    {
+        using var key = EcSigningKey.Generate();
+        var token = SignRaw($"{{\"alg\":\"ES256\",\"kid\":\"{key.KeyId}\"}}", "{\"iss\":\"https://issuer.example\",\"aud\":\"client\",\"sub\":\"u\\u00e9\",\"exp\":1800000600}", key);
+
+        var result = JwtCodec.Validate(token, Params(key));
+
+        Assert.True(result.IsValid, result.Error);
+        Assert.Equal("u\u00e9", (string?)result.Payload!["sub"]);
+    }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Latchkey.Protocol.Json;
 
 namespace Latchkey.Protocol.Jwt;
 
@@ -13,6 +14,8 @@ namespace Latchkey.Protocol.Jwt;
 public static class JwtCodec
 {
     public const string Algorithm = "ES256";
+
+    private const int MaxDepth = 8;
 
     public static string Sign(JsonObject payload, EcSigningKey key, string type = "JWT")
     {
@@ -49,17 +52,19 @@ public static class JwtCodec
 
         try
         {
-            if (JsonNode.Parse(Base64Url.DecodeFromChars(parts[0])) is not JsonObject h
-                || JsonNode.Parse(Base64Url.DecodeFromChars(parts[1])) is not JsonObject p)
+            // RFC 7515 §4 / RFC 8725 §3.10: a header or claims set that repeats a member, or is not valid Unicode, is
+            // refused outright rather than read one way here and another way by someone else's parser.
+            if (!StrictJson.TryParseObject(Base64Url.DecodeFromChars(parts[0]), out var h, out _, MaxDepth)
+                || !StrictJson.TryParseObject(Base64Url.DecodeFromChars(parts[1]), out var p, out _, MaxDepth))
             {
                 return false;
             }
 
-            header = new JwtHeader(GetString(h, "alg") ?? string.Empty, GetString(h, "kid"), GetString(h, "typ"));
-            payload = p;
+            header = new JwtHeader(GetString(h!, "alg") ?? string.Empty, GetString(h!, "kid"), GetString(h!, "typ"));
+            payload = p!;
             return true;
         }
-        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException)
+        catch (FormatException)
         {
             return false;
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Latchkey.Protocol.Json;
 using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
@@ -18,15 +19,10 @@ public static class ApiJson
             return (null, new ServiceError(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Send the body as application/json."));
         }
 
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-            return node is JsonObject o ? (o, null) : (null, new ServiceError(StatusCodes.Status400BadRequest, "invalid_json", "The body must be a JSON object."));
-        }
-        catch (JsonException ex)
-        {
-            return (null, new ServiceError(StatusCodes.Status400BadRequest, "invalid_json", $"The body is not valid JSON: {ex.Message}"));
-        }
+        // One strict reader for every body: repeated members and strings that are not valid Unicode are a 400 here,
+        // not an exception at first use.
+        var (body, error) = await StrictJson.ReadObjectAsync(request.Body, request.HttpContext.RequestAborted);
+        return body is not null ? (body, null) : (null, new ServiceError(StatusCodes.Status400BadRequest, "invalid_json", error!));
     }
 
     public static (string? Value, ServiceError? Error) Text(JsonObject body, string name)

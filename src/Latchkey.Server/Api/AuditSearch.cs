@@ -157,8 +157,9 @@ public sealed class AuditSearch(AuditRepository repository, UserRepository users
         unixMs = 0;
         if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
         {
+            // "to=9999-12-31" means "up to the end of time": the day after the last representable one is clamped, not an overflow.
             var start = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            unixMs = (endOfDay ? start.AddDays(1) : start).ToUnixTimeMilliseconds();
+            unixMs = endOfDay && d == DateOnly.MaxValue ? DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() : (endOfDay ? start.AddDays(1) : start).ToUnixTimeMilliseconds();
             return true;
         }
 

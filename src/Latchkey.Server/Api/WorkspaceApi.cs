@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.Api;
@@ -17,7 +18,7 @@ public static class WorkspaceApi
     public static void MapLatchkeyApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var api = app.MapGroup("/api/v1").DisableAntiforgery();
+        var api = app.MapGroup("/api/v1").DisableAntiforgery().WithMetadata(ClientErrorFormat.Problem, RequestBodyLimit.Default);
         api.MapGet("/me", async (HttpContext c, UserRepository users, WorkspaceRepository workspaces) =>
         {
             var (caller, problem) = await ApiCaller.AuthenticateAsync(c);

@@ -28,10 +28,10 @@ public static class CodexEndpoints
             return;
         }
 
-        app.MapPost("/api/accounts/deviceauth/usercode", UserCodeAsync).RequireRateLimiting("token").DisableAntiforgery();
-        app.MapPost("/api/accounts/deviceauth/token", PollAsync).RequireRateLimiting("token").DisableAntiforgery();
+        app.MapPost("/api/accounts/deviceauth/usercode", UserCodeAsync).RequireRateLimiting("token").OAuthEndpoint();
+        app.MapPost("/api/accounts/deviceauth/token", PollAsync).RequireRateLimiting("token").OAuthEndpoint();
         app.MapGet(DeviceCallbackPath, () => Results.Text("Sign-in complete. Return to your terminal.", "text/plain"));
-        app.MapGet("/backend-api/wham/accounts/check", AccountsCheckAsync);
+        app.MapGet("/backend-api/wham/accounts/check", AccountsCheckAsync).OAuthEndpoint();
     }
 
     /// <summary>Step 1: `{client_id}` → `{device_auth_id, user_code, interval}`, interval a JSON string as the client requires.</summary>

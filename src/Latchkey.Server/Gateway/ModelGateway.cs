@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,7 @@ public sealed partial class ModelGateway(IHttpClientFactory httpClients, AuditLo
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.Map("/v1/{**path}", (HttpContext c, ModelGateway gateway) => gateway.HandleAsync(c)).DisableAntiforgery();
+        app.Map("/v1/{**path}", (HttpContext c, ModelGateway gateway) => gateway.HandleAsync(c)).DisableAntiforgery().WithMetadata(OpaqueRequestBody.Instance);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -203,8 +204,9 @@ public sealed partial class ModelGateway(IHttpClientFactory httpClients, AuditLo
                 ? m.GetString() is { Length: <= 200 } s ? s : null
                 : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a "model" string that is not valid Unicode. The body is forwarded as is; only the label is lost.
             return null;
         }
     }

@@ -3,6 +3,7 @@ using Latchkey.Server.Codex;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Gateway;
 using Latchkey.Server.OAuth;
+using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Hosting;
 
@@ -48,7 +49,9 @@ public static class ServerApplicationExtensions
             await next();
         });
         app.UseRouting();
+        app.UseMiddleware<PageStatusCodes>();
         app.UseRateLimiter();
+        app.UseMiddleware<RequestBodyGuard>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -67,11 +70,11 @@ public static class ServerApplicationExtensions
         app.MapGet("/.well-known/openid-configuration", (ProtocolEndpoints e) => e.Discovery());
         app.MapGet("/.well-known/oauth-authorization-server", (ProtocolEndpoints e) => e.Discovery());
         app.MapGet("/.well-known/jwks.json", (ProtocolEndpoints e, CancellationToken ct) => e.Jwks(ct));
-        app.MapPost("/oauth/token", (TokenEndpoint e, HttpContext c) => e.HandleAsync(c)).RequireRateLimiting("token").DisableAntiforgery();
-        app.MapPost("/oauth/device_authorization", (ProtocolEndpoints e, HttpContext c) => e.DeviceAuthorization(c)).RequireRateLimiting("token").DisableAntiforgery();
-        app.MapPost("/oauth/revoke", (ProtocolEndpoints e, HttpContext c) => e.Revoke(c)).RequireRateLimiting("token").DisableAntiforgery();
-        app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").DisableAntiforgery();
-        app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).DisableAntiforgery();
+        app.MapPost("/oauth/token", (TokenEndpoint e, HttpContext c) => e.HandleAsync(c)).RequireRateLimiting("token").OAuthEndpoint();
+        app.MapPost("/oauth/device_authorization", (ProtocolEndpoints e, HttpContext c) => e.DeviceAuthorization(c)).RequireRateLimiting("token").OAuthEndpoint();
+        app.MapPost("/oauth/revoke", (ProtocolEndpoints e, HttpContext c) => e.Revoke(c)).RequireRateLimiting("token").OAuthEndpoint();
+        app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").OAuthEndpoint();
+        app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).OAuthEndpoint();
         app.MapGet("/healthz", () => Results.Text("ok"));
         foreach (var (path, body, type) in new[] { ("/css/site.css", SiteCss, "text/css; charset=utf-8"), ("/js/console.js", ConsoleJs, "text/javascript; charset=utf-8") })
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Latchkey.Protocol.Json;
 using Latchkey.Protocol.OAuth;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -7,11 +8,12 @@ namespace Latchkey.Server.OAuth;
 
 /// <summary>
 /// Reads OAuth endpoint bodies: application/x-www-form-urlencoded (RFC 6749) or JSON (the Codex dialect).
-/// Oversized bodies, repeated parameters, non-string JSON members and other content types are refused
+/// Oversized bodies (RequestBodyGuard, before this runs), repeated parameters, non-string JSON members and other content types are refused
 /// with invalid_request before anything is looked up.
 /// </summary>
 public static class OAuthRequestReader
 {
+    /// <summary>The largest body an OAuth endpoint reads; declared on each endpoint as a <see cref="Web.RequestBodyLimit"/>.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
     public static async Task<(OAuthParameters? Parameters, OAuthError? Error)> ReadAsync(HttpContext context, bool allowJson, CancellationToken cancellationToken)
@@ -21,17 +23,6 @@ public static class OAuthRequestReader
         if (!HttpMethods.IsPost(request.Method))
         {
             return (null, new OAuthError(OAuthErrors.InvalidRequest, "Use POST.", StatusCodes.Status405MethodNotAllowed));
-        }
-
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, new OAuthError(OAuthErrors.InvalidRequest, "The request body is too large.", StatusCodes.Status413PayloadTooLarge));
-        }
-
-        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false })
-        {
-            sizeFeature.MaxRequestBodySize = MaxBodyBytes;
         }
 
         try
@@ -47,7 +38,7 @@ public static class OAuthRequestReader
                 return await ReadJsonAsync(request, cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
             return (null, new OAuthError(OAuthErrors.InvalidRequest, "The request body could not be read.", StatusCodes.Status400BadRequest));
         }
@@ -84,44 +75,29 @@ public static class OAuthRequestReader
 
     private static async Task<(OAuthParameters?, OAuthError?)> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        JsonDocument document;
-        try
+        // StrictJson refuses repeated members (RFC 6749 §3.1's "MUST NOT be included more than once", in JSON form)
+        // and strings that are not valid Unicode, before any parameter is looked at.
+        var (body, error) = await StrictJson.ReadObjectAsync(request.Body, cancellationToken, maxDepth: 4);
+        if (body is null)
         {
-            document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 4 }, cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return (null, new OAuthError(OAuthErrors.InvalidRequest, "The request body is not valid JSON."));
+            return (null, new OAuthError(OAuthErrors.InvalidRequest, error!));
         }
 
-        using (document)
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in body)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            switch (value?.GetValueKind())
             {
-                return (null, new OAuthError(OAuthErrors.InvalidRequest, "The request body must be a JSON object."));
+                case JsonValueKind.String:
+                    values[name] = value.GetValue<string>();
+                    break;
+                case null or JsonValueKind.Null:
+                    break;
+                default:
+                    return (null, new OAuthError(OAuthErrors.InvalidRequest, $"Parameter '{name}' must be a string."));
             }
-
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (values.ContainsKey(property.Name))
-                {
-                    return (null, new OAuthError(OAuthErrors.InvalidRequest, $"Parameter '{property.Name}' is repeated."));
-                }
-
-                switch (property.Value.ValueKind)
-                {
-                    case JsonValueKind.String:
-                        values[property.Name] = property.Value.GetString()!;
-                        break;
-                    case JsonValueKind.Null:
-                        break;
-                    default:
-                        return (null, new OAuthError(OAuthErrors.InvalidRequest, $"Parameter '{property.Name}' must be a string."));
-                }
-            }
-
-            return (new OAuthParameters(values, isJson: true), null);
         }
+
+        return (new OAuthParameters(values, isJson: true), null);
     }
 }

@@ -11,8 +11,8 @@ public sealed class CapturedLog : ILoggerProvider
     public IReadOnlyCollection<CapturedLogEntry> Entries => entries;
 
     /// <summary>Entries that carry an exception or a stack trace: what a client error must never produce.</summary>
-    public IEnumerable<CapturedLogEntry> WithStackTraces
-        => entries.Where(e => e.Exception is not null || e.Message.Contains("\n   at ", StringComparison.Ordinal));
+    public IEnumerable<CapturedLogEntry> WithStackTraces(int skip = 0)
+        => entries.Skip(skip).Where(e => e.Exception is not null || e.Message.Contains("\n   at ", StringComparison.Ordinal));
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
