@@ -38,7 +38,8 @@ public static class OAuthRequestReader
                 return await ReadJsonAsync(request, cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        // BadHttpRequestException (an IOException) is left to RequestBodyGuard, which answers it with its own status (413, 408, 400).
+        catch (Exception ex) when (ex is InvalidDataException || (ex is IOException && ex is not BadHttpRequestException))
         {
             return (null, new OAuthError(OAuthErrors.InvalidRequest, "The request body could not be read.", StatusCodes.Status400BadRequest));
         }

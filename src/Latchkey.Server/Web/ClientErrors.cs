@@ -5,7 +5,7 @@ namespace Latchkey.Server.Web;
 /// <summary>Writes a 4xx for a request refused before its endpoint ran, in the endpoint's <see cref="ClientErrorFormat"/>.</summary>
 public static class ClientErrors
 {
-    public static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    public static async Task WriteAsync(HttpContext context, int status, string code, string message, bool closeConnection = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = context.Response;
@@ -17,6 +17,11 @@ public static class ClientErrors
         response.Clear();
         response.StatusCode = status;
         response.Headers.CacheControl = "no-store";
+        if (closeConnection)
+        {
+            // What is left of the request body is not read, so the connection cannot carry another request.
+            response.Headers.Connection = "close";
+        }
         var format = context.GetEndpoint()?.Metadata.GetMetadata<ClientErrorFormat>();
         string body;
         if (format == ClientErrorFormat.OAuth)

@@ -102,8 +102,6 @@ public sealed partial class RequestBodyGuard(RequestDelegate next, ILogger<Reque
 
     private static async Task RefuseAsync(HttpContext context, int status, string code, string message, bool drain)
     {
-        // The connection is not reused after a refused body: what is left of it is not read.
-        context.Response.Headers.Connection = "close";
         var request = context.Request;
         var expectsContinue = request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
         if (drain && !expectsContinue && !(request.ContentLength > DrainBytes))
@@ -111,7 +109,7 @@ public sealed partial class RequestBodyGuard(RequestDelegate next, ILogger<Reque
             await DrainAsync(request.Body is LimitedReadStream limited ? limited.Inner : request.Body, context.RequestAborted);
         }
 
-        await ClientErrors.WriteAsync(context, status, code, message);
+        await ClientErrors.WriteAsync(context, status, code, message, closeConnection: true);
     }
 
     private static async Task DrainAsync(Stream body, CancellationToken aborted)
