@@ -16,7 +16,7 @@ builder.AddLatchkeyServer();
 var app = builder.Build();
 if (OperatorCommands.IsOperatorCommand(args))
 {
-    return await OperatorCommands.RunAsync(app, args[0]);
+    return await OperatorCommands.RunAsync(app, args);
 }
 
 app.UseLatchkeyServer();

@@ -32,6 +32,18 @@ public sealed class OperatorCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyEmail_UnknownAddressOrNone_ExitsNonZeroWithMessage()
+    {
+        var unknown = await RunAsync("verify-email nobody@example.com");
+        var missing = await RunAsync("verify-email");
+
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("No account has the address nobody@example.com", unknown.Output, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("Usage: verify-email ADDRESS", missing.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownSetting_Invalid_ExitsNonZeroWithMessage()
     {
         var result = await RunAsync("migrate", "--database", "oracle");
@@ -43,7 +55,7 @@ public sealed class OperatorCommandTests : IDisposable
     private async Task<(int ExitCode, string Output)> RunAsync(string command, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { RepositoryPaths.ServerDll, command, "--data-dir", dataDirectory, "--port", "5999" }.Concat(extra))
+        foreach (var a in new[] { RepositoryPaths.ServerDll }.Concat(command.Split(' ')).Concat(["--data-dir", dataDirectory, "--port", "5999"]).Concat(extra))
         {
             start.ArgumentList.Add(a);
         }

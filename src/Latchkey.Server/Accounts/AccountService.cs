@@ -187,6 +187,28 @@ public sealed class AccountService(
         return false;
     }
 
+    /// <summary>
+    /// Records that the address was verified by someone who can vouch for it (the operator, out of band), so id_tokens
+    /// and userinfo say `email_verified: true` from now on (OIDC Core §5.1). Nothing else sets it: an address typed on
+    /// an invitation link or the setup page proves nothing. Null when no account has the address.
+    /// </summary>
+    public async Task<bool?> MarkEmailVerifiedAsync(string email, string method, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNormalizedEmailAsync(EmailAddress.Normalize(email), cancellationToken);
+        if (user is null)
+        {
+            return null;
+        }
+
+        var changed = await users.MarkEmailVerifiedAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        if (changed)
+        {
+            await audit.WriteAsync(AuditEventTypes.EmailVerified, user.Id, detail: new JsonObject { ["method"] = method }, cancellationToken: cancellationToken);
+        }
+
+        return changed;
+    }
+
     /// <summary>Creates a single-use, expiring link that lets its holder create an owner account.</summary>
     public async Task<string> CreateSetupLinkAsync(CancellationToken cancellationToken)
     {

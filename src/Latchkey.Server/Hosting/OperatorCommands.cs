@@ -5,18 +5,20 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys [settings]`: run one operator task against the configured
+/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS [settings]`: run one operator task against the configured
 /// database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
-    public static async Task<int> RunAsync(WebApplication app, string command)
+    public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(args);
+        var command = args[0];
         var services = app.Services;
         var init = services.GetRequiredService<StartupInitializer>();
         switch (command)
@@ -35,6 +37,25 @@ public static class OperatorCommands
                 await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
                 var kid = await services.GetRequiredService<SigningKeyService>().RotateAsync(CancellationToken.None);
                 Console.WriteLine($"New signing key {kid} is active; the previous key stays in JWKS until its tokens expire.");
+                return 0;
+            case "verify-email":
+                if (args.Length < 2 || args[1].StartsWith('-'))
+                {
+                    await Console.Error.WriteLineAsync("Usage: verify-email ADDRESS  (after you have confirmed the person controls that address)");
+                    return 2;
+                }
+
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var verified = await services.GetRequiredService<AccountService>().MarkEmailVerifiedAsync(args[1], "operator", CancellationToken.None);
+                if (verified is null)
+                {
+                    await Console.Error.WriteLineAsync($"No account has the address {args[1]}.");
+                    return 1;
+                }
+
+                Console.WriteLine(verified.Value
+                    ? $"{args[1]} is now verified: id_tokens and userinfo say email_verified=true."
+                    : $"{args[1]} was already verified.");
                 return 0;
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}.");

@@ -222,7 +222,7 @@ public sealed class ProtocolEndpoints(
         {
             ["sub"] = user.Id,
             ["email"] = user.Email,
-            ["email_verified"] = true,
+            [ClaimNames.EmailVerified] = user.EmailVerifiedAt is not null, // OIDC Core §5.1
             [ClaimNames.CodexAuth] = access.Claims[ClaimNames.CodexAuth]?.DeepClone(),
         });
     }

@@ -66,7 +66,7 @@ public sealed class TokenIssuer(
             [ClaimNames.AuthTime] = grant.AuthTime / 1000,
             [ClaimNames.SessionId] = grant.Id,
             [ClaimNames.Email] = user.Email,
-            [ClaimNames.EmailVerified] = true,
+            [ClaimNames.EmailVerified] = user.EmailVerifiedAt is not null, // OIDC Core §5.1: never claimed for an address nobody verified
             [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };
         if (nonce is not null)

@@ -6,7 +6,7 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class UserRepository(IDbConnectionFactory db)
 {
     private const string Columns = "id, email, normalized_email, password_hash, totp_secret_protected, totp_enrolled_at, last_totp_step, created_at";
-    private const string SelectColumns = Columns + ", device_sign_in_disabled";
+    private const string SelectColumns = Columns + ", device_sign_in_disabled, email_verified_at";
 
     public async Task<UserRow?> FindByNormalizedEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
@@ -89,5 +89,14 @@ public sealed class UserRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET password_hash = @passwordHash WHERE id = @userId",
             new { userId, passwordHash }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Records that the address was verified; false if the user does not exist or already was.</summary>
+    public async Task<bool> MarkEmailVerifiedAsync(string userId, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET email_verified_at = @now WHERE id = @userId AND email_verified_at IS NULL",
+            new { userId, now }, cancellationToken: cancellationToken)) == 1;
     }
 }

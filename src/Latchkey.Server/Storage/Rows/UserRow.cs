@@ -20,4 +20,7 @@ public sealed record UserRow
 
     /// <summary>The user turned device sign-in off for themselves (security settings).</summary>
     public bool DeviceSignInDisabled { get; init; }
+
+    /// <summary>When the address was verified (Unix ms), or null: only then is `email_verified` true (OIDC Core §5.1).</summary>
+    public long? EmailVerifiedAt { get; init; }
 }
