@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Tests.Infrastructure;
+using Latchkey.Tests.Fakes;
 
 namespace Latchkey.Server.Tests.Hardening;
 
@@ -16,13 +17,26 @@ public sealed class HardeningFixture : IAsyncLifetime
     /// <summary>The owner's real sign-in access token (an ES256 JWT).</summary>
     public string AccessToken => Team.Members["owner"].AccessToken;
 
+    private FakeResponsesUpstream upstream = null!;
+
     public async ValueTask InitializeAsync()
     {
-        Factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
+        // A gateway upstream, so gateway requests with a good credential are answered by it rather than by a 503.
+        upstream = await FakeResponsesUpstream.StartAsync();
+        upstream.EventDelay = TimeSpan.Zero;
+        Factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?>
+        {
+            ["Latchkey:Gateway:UpstreamBaseUrl"] = upstream.BaseUrl,
+            ["Latchkey:Gateway:UpstreamApiKey"] = FakeResponsesUpstream.ApiKey,
+        });
         Team = await Team.CreateAsync(Factory);
     }
 
-    public async ValueTask DisposeAsync() => await Factory.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await upstream.DisposeAsync();
+    }
 
     /// <summary>The owner's token with its header or payload rewritten as raw JSON text (the signature no longer matches).</summary>
     public string RewrittenToken(string? headerJson = null, string? payloadJson = null)
