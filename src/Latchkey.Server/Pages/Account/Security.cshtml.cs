@@ -136,9 +136,22 @@ public sealed class SecurityModel(
         return Done("That browser session was signed out.");
     }
 
-    /// <summary>Ends every browser session, this one included, and every CLI and app sign-in (ASVS 5.0 §7.5).</summary>
-    public async Task<IActionResult> OnPostEverywhereAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends every browser session, this one included, and every CLI and app sign-in. The current password is asked
+    /// again first (ASVS 5.0 §7.5.2), through the sign-in check and its lockout, so a borrowed session cannot lock
+    /// the owner out of every device.
+    /// </summary>
+    public async Task<IActionResult> OnPostEverywhereAsync(string? password, CancellationToken cancellationToken)
     {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        var check = user is null ? null : await accounts.CheckPasswordAsync(user.Email, password, Ip, cancellationToken);
+        if (check?.Outcome != SignInOutcome.PasswordAccepted || check.User?.Id != UserId)
+        {
+            return await FailAsync(check?.Outcome == SignInOutcome.LockedOut
+                ? "Too many failed attempts. Wait a few minutes and try again."
+                : "The password is not correct. Nothing was signed out.", cancellationToken);
+        }
+
         await accountSessions.EndAllAsync(UserId, keepSessionId: null, "signed_out_everywhere", Ip, cancellationToken);
         await webSessions.SignOutAsync(HttpContext, cancellationToken);
         return Redirect("/account/login?message=signed-out-everywhere");
