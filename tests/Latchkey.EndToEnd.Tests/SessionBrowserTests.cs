@@ -46,7 +46,8 @@ public sealed class SessionBrowserTests : IAsyncLifetime
         Assert.Contains("127.0.0.1", current.Text, StringComparison.Ordinal);
         Assert.Contains("This session", current.Text, StringComparison.Ordinal);
         browser.Click(By.CssSelector("#everywhere summary"));
-        browser.Wait(By.Id("sign-out-everywhere"));
+        var confirm = browser.Wait(By.Id("sign-out-everywhere"));
+        browser.Driver.ExecuteScript("arguments[0].scrollIntoView({block: 'end'})", confirm);
         browser.Screenshot("security-sessions");
 
         var copied = browser.Driver.Manage().Cookies.GetCookieNamed("latchkey.session")!.Value;
