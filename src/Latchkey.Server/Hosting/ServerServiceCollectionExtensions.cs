@@ -84,6 +84,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AccessTokenRepository>();
         services.AddSingleton<ApiKeyRepository>();
         services.AddSingleton<MaintenanceRepository>();
+        services.AddSingleton<WebSessionRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
@@ -99,6 +100,7 @@ public static class ServerServiceCollectionExtensions
     private static void AddLatchkeyAccounts(this IServiceCollection services)
     {
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
@@ -154,8 +156,15 @@ public static class ServerServiceCollectionExtensions
         });
 
         var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
+        services.AddSingleton<WebSessions>();
+        services.AddSingleton<SessionCookieEvents>();
         services.AddAuthentication(SessionSchemes.Session)
-            .AddCookie(SessionSchemes.Session, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
+            // The cookie holds only a random session secret; SessionCookieEvents checks it against the server-side record on each request.
+            .AddCookie(SessionSchemes.Session, o =>
+            {
+                ConfigureCookie(o, "latchkey.session", sessionLifetime);
+                o.EventsType = typeof(SessionCookieEvents);
+            })
             // Between the password and the second factor: proves only the password, lives 10 minutes.
             .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
         services.AddAuthorization();
