@@ -84,8 +84,11 @@ public sealed class AccessTokenService(
     }
 
     /// <summary>
-    /// Replaces a token: the new one is created first (same name, same lifetime within today's limit, same
-    /// creator), then the old one is revoked, so a crash between the two leaves two working tokens, never none.
+    /// Replaces the caller's own token: the new one is created first (same name, same lifetime within today's limit),
+    /// then the old one is revoked, so a crash between the two leaves two working tokens, never none.
+    /// Only the token's creator may rotate it (ASVS 5.0 §8.2.2: access to a data item is restricted to those with
+    /// explicit permission to that item). A rotated token authenticates as its creator, so if an admin or an access_tokens.manage holder
+    /// could rotate another person's token they would be handed that person's identity; they may revoke it instead.
     /// </summary>
     public async Task<ServiceResult<(AccessTokenRow Token, string Secret)>> RotateAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
     {
@@ -95,16 +98,15 @@ public sealed class AccessTokenService(
             return error!;
         }
 
+        if (old.UserId != actor.UserId)
+        {
+            return ServiceError.Forbidden("Only the person who created an access token can rotate it, because the new token acts as them. Revoke it instead.");
+        }
+
         var now = Now;
         if (old.RevokedAt is not null || (old.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds()))
         {
             return ServiceError.Conflict("not_active", "Only an active access token can be rotated. Create a new one instead.");
-        }
-
-        var creatorAccess = old.UserId == actor.UserId ? actor : await access.GetAsync(old.UserId, actor.WorkspaceId, cancellationToken);
-        if (creatorAccess is null)
-        {
-            return ServiceError.Conflict("creator_not_member", "The token's creator is no longer a member; revoke it instead.");
         }
 
         DateTimeOffset? expiresAt = old.ExpiresAt is { } oldExpiry ? now + TimeSpan.FromMilliseconds(oldExpiry - old.CreatedAt) : null;
@@ -113,10 +115,10 @@ public sealed class AccessTokenService(
             expiresAt = now.AddDays(maxDays);
         }
 
-        var (replacement, secret) = await StoreAsync(creatorAccess, old.Name, expiresAt, old.Id, cancellationToken);
+        var (replacement, secret) = await StoreAsync(actor, old.Name, expiresAt, old.Id, cancellationToken);
         await tokens.RevokeAsync(old.Id, actor.UserId, "rotated", now.ToUnixTimeMilliseconds(), cancellationToken);
         await audit.WriteAsync(AuditEventTypes.AccessTokenRotated, actor.UserId, actor.WorkspaceId, ipAddress: ip,
-            detail: new JsonObject { ["token_id"] = old.Id, ["replacement_id"] = replacement.Id, ["name"] = old.Name }, cancellationToken: cancellationToken);
+            detail: new JsonObject { ["token_id"] = old.Id, ["replacement_id"] = replacement.Id, ["name"] = old.Name, ["creator_id"] = old.UserId }, cancellationToken: cancellationToken);
         return ServiceResult.Ok((replacement, secret));
     }
 
