@@ -63,12 +63,47 @@ public abstract class MemberRemovalTests(DatabaseEngine engine) : IAsyncLifetime
         // The sign-in itself is over: its refresh token no longer works, and no live grant remains for the workspace.
         var (status, refreshed) = await OAuthFlows.RefreshAsync(factory.CreateClient(), tokens["refresh_token"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("refresh_token_invalidated", refreshed["error"]!.GetValue<string>());
+        Assert.Equal("invalid_grant", refreshed["error"]!.GetValue<string>()); // RFC 6749 §5.2
         var live = await factory.Get<GrantRepository>().ListActiveForUserAsync(member.Id, factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
         Assert.DoesNotContain(live, g => g.WorkspaceId == team.WorkspaceId);
 
         // Their sign-in to their own workspace is untouched.
         Assert.NotEmpty(live);
+    }
+
+    /// <summary>
+    /// The hot paths: a gateway request resolves its caller in one query and records its usage in a second, whatever
+    /// the credential; /api/v1/me reads the caller and the memberships. "Last used" of an at- token is written at most
+    /// once a minute, so the warm-up request pays that write.
+    /// </summary>
+    [Fact]
+    public async Task A_bearer_request_costs_at_most_two_database_round_trips()
+    {
+        var team = await Team.CreateAsync(factory, ("member", WorkspaceRoles.Member));
+        await team.Client("owner").SendAsync(HttpMethod.Patch, team.Url("/policies"), new { member_access_tokens_enabled = true });
+        var (_, created) = await team.Client("member").SendAsync(HttpMethod.Post, team.Url("/access-tokens"), new { name = "ci", expiration = "7d" });
+        var automation = created!["token"]!.GetValue<string>();
+        var jwt = team.Members["member"].AccessToken;
+        var counter = factory.Get<CountingConnectionFactory>();
+        Assert.Equal(200, await GatewayAsync(jwt));
+        Assert.Equal(200, await GatewayAsync(automation));
+
+        counter.Reset();
+        Assert.Equal(200, await GatewayAsync(jwt));
+        var gatewayJwt = counter.Opened;
+        counter.Reset();
+        Assert.Equal(200, await GatewayAsync(automation));
+        var gatewayToken = counter.Opened;
+        counter.Reset();
+        Assert.Equal(HttpStatusCode.OK, (await team.ClientFor(jwt).SendAsync(HttpMethod.Get, "/api/v1/me")).Status);
+        var me = counter.Opened;
+        counter.Reset();
+        Assert.Equal(HttpStatusCode.OK, (await team.Client("owner").SendAsync(HttpMethod.Get, team.Url("/members"))).Status);
+        var members = counter.Opened;
+
+        var figures = $"gateway(jwt)={gatewayJwt} gateway(at-)={gatewayToken} me={me} members={members}";
+        Assert.True(gatewayJwt <= 2 && gatewayToken <= 2 && me <= 2 && members <= 2, figures);
+        TestContext.Current.SendDiagnosticMessage(figures);
     }
 
     private async Task<JsonObject> SignInAsync(TestUser user, string workspaceId)
