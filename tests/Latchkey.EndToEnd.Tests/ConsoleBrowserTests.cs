@@ -148,7 +148,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.StartsWith("sk-lk-", ownerBrowser.Wait(By.Id("key-value")).GetAttribute("value"), StringComparison.Ordinal);
         ownerBrowser.Screenshot("console-api-keys");
         ownerBrowser.Open($"{server.Issuer}/account/security");
-        ownerBrowser.Wait(By.Id("grants"));
+        ownerBrowser.Wait(By.Id("apps")); // the CLI and app sign-ins section (a list, or "No CLI or app is signed in.")
         ownerBrowser.Screenshot("console-security-settings");
     }
 }

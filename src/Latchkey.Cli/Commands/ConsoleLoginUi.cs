@@ -42,7 +42,8 @@ internal sealed class ConsoleLoginUi(CliConsole console) : ILoginUi
                 console.Error.Write(RenderQr(verificationUriComplete));
             }
 
-            console.Error.WriteLine("Link with the code filled in: " + verificationUriComplete);
+            console.Error.WriteLine("Or open this link, which has the code filled in:");
+            console.Error.WriteLine(verificationUriComplete);
         }
 
         console.Error.WriteLine();
