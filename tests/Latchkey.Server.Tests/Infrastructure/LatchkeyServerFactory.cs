@@ -15,6 +15,9 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
 
     public ManualTimeProvider Clock { get; } = new();
 
+    /// <summary>Every connection the server opens goes through this counter.</summary>
+    public CountingConnectionFactory Connections => Get<CountingConnectionFactory>();
+
     public TestDatabase Database => database;
 
     public static async Task<LatchkeyServerFactory> StartAsync(DatabaseEngine engine, IDictionary<string, string?>? settings = null)
@@ -58,6 +61,11 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<IStartupFilter, TestRemoteAddress>();
+            var real = services.Last(d => d.ServiceType == typeof(IDbConnectionFactory));
+            services.Remove(real);
+            services.AddSingleton(sp => new CountingConnectionFactory((IDbConnectionFactory)real.ImplementationFactory!(sp)));
+            services.AddSingleton<IDbConnectionFactory>(sp => sp.GetRequiredService<CountingConnectionFactory>());
         });
     }
 
