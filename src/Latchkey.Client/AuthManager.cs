@@ -14,6 +14,7 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 {
     private static readonly TimeSpan RefreshLockTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan OpaqueTokenMaxAge = TimeSpan.FromDays(8);
+    private const int MaxRefreshAttempts = 8;
 
     public ICredentialStore Store => store;
 
@@ -72,15 +73,42 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         var issuer = tokens.Provenance?.Issuer ?? options.Server
             ?? throw new LatchkeyException(ErrorCodes.NoServer, "The stored sign-in does not name its server. Run `latchkey login --server <url>`.");
         var clientId = tokens.Provenance?.ClientId ?? options.ClientId;
-        var fresh = await oauth.RefreshAsync(issuer, clientId, tokens.RefreshToken, cancellationToken);
+        var fresh = await RefreshWithRetriesAsync(issuer, clientId, tokens.RefreshToken, cancellationToken);
 
         // Codex rule: a reply may omit any of the three tokens; missing ones are kept.
         tokens.AccessToken = fresh.AccessToken ?? tokens.AccessToken;
         tokens.RefreshToken = fresh.RefreshToken ?? tokens.RefreshToken;
         tokens.IdToken = fresh.IdToken ?? tokens.IdToken;
         current.LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow());
-        await store.SaveAsync(current, cancellationToken);
+
+        // The server has consumed the old refresh token: the answer is saved whatever happens to the caller now
+        // (Ctrl+C included), or the next run would present a consumed token and, past the retry window, lose the sign-in.
+        await store.SaveAsync(current, CancellationToken.None);
         return current;
+    }
+
+    /// <summary>
+    /// One refresh, retried with the same refresh token while the failure leaves it unknown whether the server
+    /// rotated (network error, timeout, 5xx, a server restarting): the server answers such a retry with the same
+    /// successor inside its retry window (60 s), so the retries stop well inside it (<see cref="LatchkeyClientOptions.RefreshRetryBudget"/>).
+    /// A request, once sent, is not cancelled: its answer may be the only copy of the new refresh token.
+    /// </summary>
+    private async Task<TokenResponse> RefreshWithRetriesAsync(string issuer, string clientId, string refreshToken, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await oauth.RefreshAsync(issuer, clientId, refreshToken, CancellationToken.None);
+            }
+            catch (RefreshFailedException ex) when (!ex.IsPermanent && attempt < MaxRefreshAttempts && time.GetUtcNow() - started + delay < options.RefreshRetryBudget)
+            {
+                await Task.Delay(delay, time, cancellationToken);
+                delay *= 2;
+            }
+        }
     }
 
     /// <summary>Builds and saves the credential from a completed sign-in, after checking the workspace restriction.</summary>
