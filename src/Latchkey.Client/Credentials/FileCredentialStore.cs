@@ -74,7 +74,7 @@ public sealed class FileCredentialStore(string home) : ICredentialStore
         }
     }
 
-    private string TempPrefix => $".{FileName}.";
+    private const string TempPrefix = "." + FileName + ".";
 
     private void RemoveStaleTempFiles()
     {
