@@ -55,7 +55,7 @@ public sealed class FaultyProxy : IAsyncDisposable
 
     private async Task HandleAsync(TcpClient client)
     {
-        using var _ = client;
+        using var accepted = client;
         using var upstream = new TcpClient();
         try
         {

@@ -81,6 +81,7 @@ public sealed class RefreshFixture : IAsyncLifetime
     /// Writes auth.json (the schema latchkey and codex share) with an access token already expired, so the next run
     /// refreshes first. The client reads `exp` without verifying; the server never sees that token.
     /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public static void WriteExpiredLogin(string home, JsonObject tokens, string issuer, string clientId, string workspaceId)
     {
         Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

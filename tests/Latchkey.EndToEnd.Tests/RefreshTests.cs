@@ -11,6 +11,7 @@ namespace Latchkey.EndToEnd.Tests;
 /// processes on one machine never lose the sign-in, a copy used elsewhere is caught and the grant revoked
 /// (RFC 9700 §4.14.2), and an approved device code makes exactly one grant (RFC 8628 §3.5).
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixture>, IDisposable
 {
     private const string Cli = "latchkey-cli";
@@ -25,7 +26,7 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
         return (string)tokens["refresh_token"]!;
     }
 
-    private string GrantOf(string refreshToken)
+    private static string GrantOf(string refreshToken)
         => $"(SELECT grant_id FROM refresh_tokens WHERE token_hash = '{SecretDigest.Compute(refreshToken)}')";
 
     private long Rotations(string firstRefreshToken) => RefreshFixture.Scalar(Server, $"SELECT COUNT(*) - 1 FROM refresh_tokens WHERE grant_id = {GrantOf(firstRefreshToken)}");
