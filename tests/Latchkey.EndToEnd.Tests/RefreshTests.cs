@@ -42,7 +42,8 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
         var r0 = await SignedInHomeAsync();
 
         var runs = Enumerable.Range(0, 32).Select(_ => CliProcess.Start(home, null, null, "token")).ToList();
-        var codes = await Task.WhenAll(runs.Select(r => r.WaitAsync(TimeSpan.FromSeconds(120))));
+        // 32 .NET start-ups on a shared 2-core machine take minutes of wall time; the point is the outcome, not speed.
+        var codes = await Task.WhenAll(runs.Select(r => r.WaitAsync(TimeSpan.FromMinutes(5))));
         var errors = string.Join("\n", runs.Select(r => r.Stderr));
         var printed = runs.Select(r => r.Stdout.Trim()).Distinct().ToList();
         runs.ForEach(r => r.Dispose());
@@ -246,9 +247,13 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
 
     public void Dispose()
     {
-        if (Directory.Exists(home))
+        try
         {
             Directory.Delete(home, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process killed at the end of a failed test may still hold a file; the OS temp cleaner gets it.
         }
     }
 
