@@ -12,7 +12,6 @@ namespace Latchkey.Client;
 /// </summary>
 public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, LatchkeyClientOptions options, TimeProvider time)
 {
-    private static readonly TimeSpan RefreshLockTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan OpaqueTokenMaxAge = TimeSpan.FromDays(8);
     private const int MaxRefreshAttempts = 8;
 
@@ -68,7 +67,12 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
     public async Task<AuthDotJson> RefreshAsync(string? staleRefreshToken, CancellationToken cancellationToken)
     {
         FileCredentialStore.EnsurePrivateDirectory(options.Home);
-        using var held = await FileLock.AcquireAsync(RefreshLockPath, RefreshLockTimeout, cancellationToken);
+        using var held = await AcquireRefreshLockAsync(staleRefreshToken, cancellationToken);
+        if (held is null)
+        {
+            return (await store.LoadAsync(cancellationToken))!; // another process refreshed while we waited
+        }
+
         var current = await store.LoadAsync(cancellationToken) ?? throw NotSignedIn();
         var tokens = current.Tokens;
         if (tokens?.RefreshToken is null)
@@ -118,6 +122,39 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
             {
                 await Task.Delay(delay, time, cancellationToken);
                 delay *= 2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The refresh lock, or null once another process has saved a fresh credential while this one waited. Waiting
+    /// processes look at the store between short attempts instead of queueing for the lock only to re-read it: 32
+    /// processes at once on a busy machine otherwise took over a minute to pass the lock one by one, and gave up.
+    /// </summary>
+    private async Task<FileLock?> AcquireRefreshLockAsync(string? staleRefreshToken, CancellationToken cancellationToken)
+    {
+        // The holder may be refreshing with retries (up to RefreshRetryBudget, each request up to 20 s) and must not be
+        // given up on meanwhile; a holder that dies releases the lock at once (flock), so waiting long costs nothing.
+        var timeout = options.RefreshRetryBudget + TimeSpan.FromSeconds(45);
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            try
+            {
+                return await FileLock.AcquireAsync(RefreshLockPath, TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.LockTimeout && time.GetUtcNow() < deadline)
+            {
+                // Saves are atomic renames, so reading without the lock sees the old or the new credential.
+                if (staleRefreshToken is not null && await store.LoadAsync(cancellationToken) is { } stored
+                    && !string.Equals(stored.Tokens?.RefreshToken, staleRefreshToken, StringComparison.Ordinal) && !NeedsRefresh(stored))
+                {
+                    return null;
+                }
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.LockTimeout)
+            {
+                throw new LatchkeyException(ErrorCodes.LockTimeout, $"Another Latchkey process holds {RefreshLockPath}; gave up after {timeout.TotalSeconds:0} s.", ex);
             }
         }
     }
