@@ -48,7 +48,14 @@ public sealed class CliApp(CliConsole console)
             return ExitCodes.Usage;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }, cancellationToken);
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            // Ctrl+C cancels what can be cancelled, but a refresh already sent is finished and saved first (its answer
+            // may be the only copy of the new refresh token), which can take up to one request timeout.
+            ProcessTerminationTimeout = CliContext.RequestTimeout + TimeSpan.FromSeconds(5),
+        }, cancellationToken);
     }
 
     internal async Task<int> RunAsync(ParseResult result, Func<CliContext, Task<int>> body, CancellationToken ct)

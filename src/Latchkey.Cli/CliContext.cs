@@ -9,7 +9,13 @@ namespace Latchkey.Cli;
 /// <summary>What every command needs, built from the parsed global options and the environment.</summary>
 public sealed class CliContext : IDisposable
 {
-    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>
+    /// Shorter than the server's refresh retry window (60 s), so a refresh that stalls can be retried and still get
+    /// the same answer; a refresh that keeps failing gives up within <see cref="LatchkeyClientOptions.RefreshRetryBudget"/>.
+    /// </summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly HttpClient http = new() { Timeout = RequestTimeout };
     private AuthManager? auth;
 
     /// <summary>

@@ -12,8 +12,8 @@ namespace Latchkey.Client;
 /// </summary>
 public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, LatchkeyClientOptions options, TimeProvider time)
 {
-    private static readonly TimeSpan RefreshLockTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan OpaqueTokenMaxAge = TimeSpan.FromDays(8);
+    private const int MaxRefreshAttempts = 8;
 
     public ICredentialStore Store => store;
 
@@ -67,7 +67,12 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
     public async Task<AuthDotJson> RefreshAsync(string? staleRefreshToken, CancellationToken cancellationToken)
     {
         FileCredentialStore.EnsurePrivateDirectory(options.Home);
-        using var held = await FileLock.AcquireAsync(RefreshLockPath, RefreshLockTimeout, cancellationToken);
+        using var held = await AcquireRefreshLockAsync(staleRefreshToken, cancellationToken);
+        if (held is null)
+        {
+            return (await store.LoadAsync(cancellationToken))!; // another process refreshed while we waited
+        }
+
         var current = await store.LoadAsync(cancellationToken) ?? throw NotSignedIn();
         var tokens = current.Tokens;
         if (tokens?.RefreshToken is null)
@@ -83,15 +88,75 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         var issuer = tokens.Provenance?.Issuer ?? options.Server
             ?? throw new LatchkeyException(ErrorCodes.NoServer, "The stored sign-in does not name its server. Run `latchkey login --server <url>`.");
         var clientId = tokens.Provenance?.ClientId ?? options.ClientId;
-        var fresh = await oauth.RefreshAsync(issuer, clientId, tokens.RefreshToken, cancellationToken);
+        var fresh = await RefreshWithRetriesAsync(issuer, clientId, tokens.RefreshToken, cancellationToken);
 
         // Codex rule: a reply may omit any of the three tokens; missing ones are kept.
         tokens.AccessToken = fresh.AccessToken ?? tokens.AccessToken;
         tokens.RefreshToken = fresh.RefreshToken ?? tokens.RefreshToken;
         tokens.IdToken = fresh.IdToken ?? tokens.IdToken;
         current.LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow());
-        await store.SaveAsync(current, cancellationToken);
+
+        // The server has consumed the old refresh token: the answer is saved whatever happens to the caller now
+        // (Ctrl+C included), or the next run would present a consumed token and, past the retry window, lose the sign-in.
+        await store.SaveAsync(current, CancellationToken.None);
         return current;
+    }
+
+    /// <summary>
+    /// One refresh, retried with the same refresh token while the failure leaves it unknown whether the server
+    /// rotated (network error, timeout, 5xx, a server restarting): the server answers such a retry with the same
+    /// successor inside its retry window (60 s), so the retries stop well inside it (<see cref="LatchkeyClientOptions.RefreshRetryBudget"/>).
+    /// A request, once sent, is not cancelled: its answer may be the only copy of the new refresh token.
+    /// </summary>
+    private async Task<TokenResponse> RefreshWithRetriesAsync(string issuer, string clientId, string refreshToken, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await oauth.RefreshAsync(issuer, clientId, refreshToken, CancellationToken.None);
+            }
+            catch (RefreshFailedException ex) when (!ex.IsPermanent && attempt < MaxRefreshAttempts && time.GetUtcNow() - started + delay < options.RefreshRetryBudget)
+            {
+                await Task.Delay(delay, time, cancellationToken);
+                delay *= 2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The refresh lock, or null once another process has saved a fresh credential while this one waited. Waiting
+    /// processes look at the store between short attempts instead of queueing for the lock only to re-read it: 32
+    /// processes at once on a busy machine otherwise took over a minute to pass the lock one by one, and gave up.
+    /// </summary>
+    private async Task<FileLock?> AcquireRefreshLockAsync(string? staleRefreshToken, CancellationToken cancellationToken)
+    {
+        // The holder may be refreshing with retries (up to RefreshRetryBudget, each request up to 20 s) and must not be
+        // given up on meanwhile; a holder that dies releases the lock at once (flock), so waiting long costs nothing.
+        var timeout = options.RefreshRetryBudget + TimeSpan.FromSeconds(45);
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            try
+            {
+                return await FileLock.AcquireAsync(RefreshLockPath, TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.LockTimeout && time.GetUtcNow() < deadline)
+            {
+                // Saves are atomic renames, so reading without the lock sees the old or the new credential.
+                if (staleRefreshToken is not null && await store.LoadAsync(cancellationToken) is { } stored
+                    && !string.Equals(stored.Tokens?.RefreshToken, staleRefreshToken, StringComparison.Ordinal) && !NeedsRefresh(stored))
+                {
+                    return null;
+                }
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.LockTimeout)
+            {
+                throw new LatchkeyException(ErrorCodes.LockTimeout, $"Another Latchkey process holds {RefreshLockPath}; gave up after {timeout.TotalSeconds:0} s.", ex);
+            }
+        }
     }
 
     /// <summary>Builds and saves the credential from a completed sign-in, after checking the workspace restriction.</summary>

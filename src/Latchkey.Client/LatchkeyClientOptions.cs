@@ -28,6 +28,12 @@ public sealed class LatchkeyClientOptions
     /// <summary>Refresh when the access token has less than this left (Codex: 5 minutes).</summary>
     public TimeSpan RefreshMargin { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a refresh whose outcome is unknown (network error, timeout, 5xx) keeps being retried. Shorter than the
+    /// server's retry window (60 s), in which a retry gets the same answer back; long enough to ride out a restart.
+    /// </summary>
+    public TimeSpan RefreshRetryBudget { get; set; } = TimeSpan.FromSeconds(45);
+
     /// <summary>The store; defaults to the file store in <see cref="Home"/>.</summary>
     public ICredentialStore? Store { get; set; }
 

@@ -14,8 +14,8 @@ public sealed class AuthManagerTests : IDisposable
 
     public AuthManagerTests() => http = new HttpClient(server);
 
-    private AuthManager Manager(IReadOnlyList<string>? allowed = null)
-        => new(store, new OAuthClient(http), new LatchkeyClientOptions { Home = home, AllowedWorkspaceIds = allowed ?? [] }, clock);
+    private AuthManager Manager(IReadOnlyList<string>? allowed = null, TimeSpan? retryBudget = null)
+        => new(store, new OAuthClient(http), new LatchkeyClientOptions { Home = home, AllowedWorkspaceIds = allowed ?? [], RefreshRetryBudget = retryBudget ?? TimeSpan.Zero }, clock);
 
     private async Task SignedInAsync(TimeSpan accessLeft, string refresh = "refresh-1")
         => await Manager().CompleteLoginAsync(
@@ -83,6 +83,45 @@ public sealed class AuthManagerTests : IDisposable
 
         Assert.Equal("newer", result.Tokens!.RefreshToken);
         Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task Refresh_TransientFailure_RetriedWithTheSameToken_AnswerSaved()
+    {
+        await SignedInAsync(TimeSpan.FromMinutes(1));
+        var calls = 0;
+        server.On("POST", "/oauth/token", (_, _) => ++calls < 3
+            ? new HttpResponseMessage(System.Net.HttpStatusCode.BadGateway) { Content = new StringContent("restarting") }
+            : new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(TestTokens.TokenReply(clock.GetUtcNow() + TimeSpan.FromHours(1)).ToJsonString(), System.Text.Encoding.UTF8, "application/json") });
+
+        await Manager(retryBudget: TimeSpan.FromSeconds(45)).GetCredentialAsync(CancellationToken.None);
+
+        Assert.Equal(3, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.Equal("refresh-1", (string?)JsonNode.Parse(r.Body)!["refresh_token"]));
+        Assert.Equal("refresh-2", (await store.LoadAsync(CancellationToken.None))!.Tokens!.RefreshToken);
+    }
+
+    [Fact]
+    public async Task Refresh_CancelledAfterTheServerAnswered_TokensStillSaved()
+    {
+        await SignedInAsync(TimeSpan.FromMinutes(1));
+        using var cts = new CancellationTokenSource();
+        server.On("POST", "/oauth/token", (_, _) =>
+        {
+            cts.Cancel(); // Ctrl+C while the request is in flight
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(TestTokens.TokenReply(clock.GetUtcNow() + TimeSpan.FromHours(1)).ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        });
+
+        try
+        {
+            await Manager().GetCredentialAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Interrupted is fine; losing the answer is not.
+        }
+
+        Assert.Equal("refresh-2", (await store.LoadAsync(CancellationToken.None))!.Tokens!.RefreshToken);
     }
 
     [Theory]

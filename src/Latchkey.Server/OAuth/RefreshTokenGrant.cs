@@ -1,27 +1,37 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.OAuth;
 
 /// <summary>
-/// The refresh_token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2). Accepts the
-/// Codex JSON form; its `refresh_reason` only labels the request and changes nothing.
+/// The refresh_token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2), in one connection
+/// and one transaction. Accepts the Codex JSON form; its `refresh_reason` only labels the request.
+/// The retry rule (docs/server-security.md, "Refresh rotation"): a retry of a just-rotated token gets the same
+/// successor back while that successor is unused, within a window anchored at the rotation (it never renews), and
+/// only from the address that made the rotation. Anything else is reuse: the whole grant is revoked and audited.
 /// </summary>
 public sealed class RefreshTokenGrant(
     GrantRepository grants,
-    WorkspaceRepository workspaces,
     TokenIssuer issuer,
-    LocalAccessGate localAccess,
+    SigningKeyService keys,
     AuditLog audit,
+    IDataProtectionProvider dataProtection,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time)
 {
+    /// <summary>Seals a successor while its retry window is open; the key ring is not in the database in clear.</summary>
+    private readonly IDataProtector sealer = dataProtection.CreateProtector("Latchkey.RefreshSuccessor.v1");
+
     public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
     {
         var presented = p["refresh_token"];
@@ -35,59 +45,103 @@ public sealed class RefreshTokenGrant(
             return (null, new OAuthError(OAuthErrors.InvalidScope, "Unsupported scope."));
         }
 
-        var presentedHash = SecretDigest.Compute(presented);
-        var owner = await grants.FindByRefreshTokenAsync(presentedHash, cancellationToken);
-        if (owner is null)
+        var now = time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var lifetimes = options.Value.Lifetimes;
+        var successor = SecretDigest.NewOpaqueSecret();
+        var successorHash = SecretDigest.Compute(successor);
+        var key = await keys.GetActiveKeyAsync(cancellationToken);
+
+        await using var tx = await grants.BeginRefreshAsync(SecretDigest.Compute(presented), successorHash, client.ClientId, ip, nowMs, cancellationToken);
+        if (tx.Context is not { } ctx)
         {
             return (null, OAuthError.InvalidGrant("The refresh token is invalid.", OAuthErrors.RefreshTokenInvalidated));
         }
 
-        // RFC 6749 §6 / RFC 9700 §4.14.2: refresh tokens are bound to the client they were issued to.
-        if (owner.ClientId != client.ClientId)
+        if (ctx.RevokedAt is not null)
         {
-            return (null, OAuthError.InvalidGrant("The refresh token was issued to another client."));
+            return (null, OAuthError.InvalidGrant("The refresh token was revoked. Sign in again.", OAuthErrors.RefreshTokenInvalidated));
         }
 
-        // Checked before rotation, so a refused client keeps a refresh token that works again once policy allows.
-        if (client.IsLocal && owner.RevokedAt is null
-            && await localAccess.CheckAsync(owner.UserId, owner.WorkspaceId, client.ClientId, ip, "refresh", cancellationToken) is { Code: "local_access_disabled" } denied)
+        string answered;
+        if (tx.Rotated)
         {
-            return (null, OAuthError.PolicyDenied(denied.Message));
+            answered = successor;
+        }
+        else if (ctx.ConsumedAt is null)
+        {
+            // Current but not consumed: either expired, or (RFC 6749 §6) presented by a client it was not issued to.
+            return ctx.ClientId != client.ClientId
+                ? (null, OAuthError.InvalidGrant("The refresh token was issued to another client."))
+                : (null, OAuthError.InvalidGrant("The refresh token has expired. Sign in again.", OAuthErrors.RefreshTokenExpired));
+        }
+        else if (await RetrySuccessorAsync(tx, ctx, client, ip, nowMs) is { } retried)
+        {
+            answered = retried;
+        }
+        else
+        {
+            // RFC 9700 §4.14.2: an invalidated refresh token used again revokes the whole family, with its access tokens.
+            var detail = new JsonObject { ["grant_id"] = ctx.GrantId, ["reason"] = "refresh_token_reused" };
+            await tx.RevokeGrantAsync("refresh_token_reused", nowMs);
+            await tx.AppendAuditAsync(audit.Row(AuditEventTypes.RefreshTokenReuseDetected, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, detail));
+            await tx.AppendAuditAsync(audit.Row(AuditEventTypes.GrantRevoked, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, detail.DeepClone().AsObject()));
+            await tx.CommitAsync();
+            return (null, OAuthError.InvalidGrant("The refresh token was already used. Sign in again.", OAuthErrors.RefreshTokenReused));
         }
 
-        var now = time.GetUtcNow();
-        var lifetimes = options.Value.Lifetimes;
-        var newToken = SecretDigest.NewOpaqueSecret();
-        var rotation = await grants.RotateAsync(
-            presentedHash,
-            SecretDigest.Compute(newToken),
-            now.ToUnixTimeMilliseconds(),
-            (now + lifetimes.RefreshToken).ToUnixTimeMilliseconds(),
-            (long)lifetimes.RefreshReuseGrace.TotalMilliseconds,
-            cancellationToken);
-
-        switch (rotation.Outcome)
+        var workspace = ctx.Workspace;
+        if (workspace is null)
         {
-            case RefreshOutcome.Unknown:
-                return (null, OAuthError.InvalidGrant("The refresh token is invalid.", OAuthErrors.RefreshTokenInvalidated));
-            case RefreshOutcome.Expired:
-                return (null, OAuthError.InvalidGrant("The refresh token has expired. Sign in again.", OAuthErrors.RefreshTokenExpired));
-            case RefreshOutcome.GrantRevoked:
-                return (null, OAuthError.InvalidGrant("The refresh token was revoked. Sign in again.", OAuthErrors.RefreshTokenInvalidated));
-            case RefreshOutcome.Reused:
-                var detail = new JsonObject { ["grant_id"] = owner.Id, ["reason"] = "refresh_token_reused" };
-                await audit.WriteAsync(AuditEventTypes.RefreshTokenReuseDetected, owner.UserId, owner.WorkspaceId, client.ClientId, ip, detail, cancellationToken);
-                await audit.WriteAsync(AuditEventTypes.GrantRevoked, owner.UserId, owner.WorkspaceId, client.ClientId, ip, detail.DeepClone().AsObject(), cancellationToken);
-                return (null, OAuthError.InvalidGrant("The refresh token was already used. Sign in again.", OAuthErrors.RefreshTokenReused));
-        }
-
-        var grant = rotation.Grant!;
-        if (await workspaces.FindMembershipAsync(grant.UserId, grant.WorkspaceId, cancellationToken) is null)
-        {
-            await grants.RevokeAsync(grant.Id, "membership_ended", now.ToUnixTimeMilliseconds(), cancellationToken);
+            await tx.RevokeGrantAsync("membership_ended", nowMs);
+            await tx.CommitAsync();
             return (null, OAuthError.InvalidGrant("You are no longer a member of this workspace.", OAuthErrors.RefreshTokenInvalidated));
         }
 
-        return (await issuer.BuildResponseAsync(grant, newToken, nonce: null, cancellationToken), null);
+        // Decided before anything is committed, so a refused client keeps a refresh token that works again once
+        // policy allows (disposing the transaction rolls the rotation back).
+        if (client.IsLocal && LocalAccessGate.Decide(WorkspaceAccessService.From(workspace, ctx.UserId, ctx.Role!, ctx.CustomRole)) is { } denied)
+        {
+            await tx.RollbackAsync();
+            await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, new JsonObject { ["stage"] = "refresh" }, cancellationToken);
+            return (null, OAuthError.PolicyDenied(denied.Message));
+        }
+
+        if (tx.Rotated)
+        {
+            await tx.InsertSuccessorAsync(successorHash, sealer.Protect(successor), nowMs, (now + lifetimes.RefreshToken).ToUnixTimeMilliseconds());
+        }
+
+        await tx.CommitAsync();
+        return (issuer.BuildResponse(ctx.Grant, ctx.Email, ctx.EmailVerifiedAt is not null, workspace.PlanType, answered, nonce: null, key), null);
+    }
+
+    /// <summary>
+    /// The successor to hand back to an honest retry, or null when the presented token's reuse must revoke the grant:
+    /// same client, same source address as the rotation, inside the window from the rotation, successor unused.
+    /// </summary>
+    private async Task<string?> RetrySuccessorAsync(RefreshTransaction tx, RefreshContextRow ctx, RegisteredClient client, string? ip, long now)
+    {
+        var window = (long)options.Value.Lifetimes.RefreshRetryWindow.TotalMilliseconds;
+        var eligible = ctx.ClientId == client.ClientId
+            && string.Equals(ip, ctx.RotatedByIp, StringComparison.Ordinal)
+            && ctx.ReplacedByHash is not null && ctx.SuccessorConsumedAt is null
+            && now - ctx.ConsumedAt!.Value <= window
+            && ctx.SuccessorExpiresAt > now;
+        if (!eligible || await tx.ClaimUnusedSuccessorAsync() is not { } sealedSecret)
+        {
+            return null;
+        }
+
+        try
+        {
+            var secret = sealer.Unprotect(sealedSecret);
+            // The sealed value must be the successor the database names, or it is not answered.
+            return SecretDigest.FixedTimeEquals(SecretDigest.Compute(secret), ctx.ReplacedByHash!) ? secret : null;
+        }
+        catch (CryptographicException)
+        {
+            return null; // sealed under a key this server no longer has: cannot answer, so treat as reuse
+        }
     }
 }

@@ -25,15 +25,17 @@ public sealed class TokenIssuer(
 
     private LatchkeyServerOptions Options => options.Value;
 
+    public static string NewGrantId() => "grant_" + Base62.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), 22);
+
     /// <summary>Starts a new grant (one sign-in) and answers with its first tokens.</summary>
     public async Task<(JsonObject Response, GrantRow Grant)> CreateGrantAsync(
-        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken)
+        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null)
     {
         var now = time.GetUtcNow();
         var refreshToken = SecretDigest.NewOpaqueSecret();
         var grant = new GrantRow
         {
-            Id = "grant_" + Base62.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), 22),
+            Id = grantId ?? NewGrantId(),
             UserId = userId,
             WorkspaceId = workspaceId,
             ClientId = clientId,
@@ -51,10 +53,17 @@ public sealed class TokenIssuer(
     {
         ArgumentNullException.ThrowIfNull(grant);
         var user = await users.FindByIdAsync(grant.UserId, cancellationToken) ?? throw new InvalidOperationException("Grant without user.");
-        var key = await keys.GetActiveKeyAsync(cancellationToken);
+        var membership = await workspaces.FindMembershipAsync(grant.UserId, grant.WorkspaceId, cancellationToken);
+        return BuildResponse(grant, user.Email, user.EmailVerifiedAt is not null, membership?.PlanType, refreshToken, nonce, await keys.GetActiveKeyAsync(cancellationToken));
+    }
+
+    /// <summary>The same response from values the caller already read (the refresh grant reads them in its one query).</summary>
+    public JsonObject BuildResponse(GrantRow grant, string email, bool emailVerified, string? planType, string refreshToken, string? nonce, EcSigningKey key)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
         var now = time.GetUtcNow();
-        var codexAuth = await CodexAuthClaimAsync(grant, cancellationToken);
-        var access = AccessTokenClaims(grant, user, codexAuth, now, now + Options.Lifetimes.AccessToken);
+        var codexAuth = CodexAuthClaim(grant, planType);
+        var access = AccessTokenClaims(grant, email, codexAuth, now, now + Options.Lifetimes.AccessToken);
 
         var id = new JsonObject
         {
@@ -65,8 +74,8 @@ public sealed class TokenIssuer(
             [ClaimNames.Expires] = (now + Options.Lifetimes.IdToken).ToUnixTimeSeconds(),
             [ClaimNames.AuthTime] = grant.AuthTime / 1000,
             [ClaimNames.SessionId] = grant.Id,
-            [ClaimNames.Email] = user.Email,
-            [ClaimNames.EmailVerified] = user.EmailVerifiedAt is not null, // OIDC Core §5.1: never claimed for an address nobody verified
+            [ClaimNames.Email] = email,
+            [ClaimNames.EmailVerified] = emailVerified, // OIDC Core §5.1: never claimed for an address nobody verified
             [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };
         if (nonce is not null)
@@ -102,7 +111,8 @@ public sealed class TokenIssuer(
             expires = DateTimeOffset.FromUnixTimeMilliseconds(cap);
         }
 
-        var claims = AccessTokenClaims(tokenGrant with { ClientId = clientId }, user, await CodexAuthClaimAsync(tokenGrant, cancellationToken), now, expires);
+        var membership = await workspaces.FindMembershipAsync(tokenGrant.UserId, tokenGrant.WorkspaceId, cancellationToken);
+        var claims = AccessTokenClaims(tokenGrant with { ClientId = clientId }, user.Email, CodexAuthClaim(tokenGrant, membership?.PlanType), now, expires);
         return new JsonObject
         {
             ["access_token"] = JwtCodec.Sign(claims, key, AccessTokenType),
@@ -113,19 +123,15 @@ public sealed class TokenIssuer(
         };
     }
 
-    private async Task<JsonObject> CodexAuthClaimAsync(GrantRow grant, CancellationToken cancellationToken)
+    private static JsonObject CodexAuthClaim(GrantRow grant, string? planType) => new()
     {
-        var membership = await workspaces.FindMembershipAsync(grant.UserId, grant.WorkspaceId, cancellationToken);
-        return new JsonObject
-        {
-            [ClaimNames.CodexAccountId] = grant.WorkspaceId,
-            [ClaimNames.CodexUserId] = grant.UserId,
-            [ClaimNames.CodexPlanType] = membership?.PlanType ?? "team",
-            [ClaimNames.CodexIsFedramp] = false,
-        };
-    }
+        [ClaimNames.CodexAccountId] = grant.WorkspaceId,
+        [ClaimNames.CodexUserId] = grant.UserId,
+        [ClaimNames.CodexPlanType] = planType ?? "team",
+        [ClaimNames.CodexIsFedramp] = false,
+    };
 
-    private JsonObject AccessTokenClaims(GrantRow grant, UserRow user, JsonObject codexAuth, DateTimeOffset now, DateTimeOffset expires)
+    private JsonObject AccessTokenClaims(GrantRow grant, string email, JsonObject codexAuth, DateTimeOffset now, DateTimeOffset expires)
     {
         var issuer = Options.ResolveIssuer();
         return new JsonObject
@@ -141,7 +147,7 @@ public sealed class TokenIssuer(
             [ClaimNames.SessionId] = grant.Id,
             [ClaimNames.Scope] = grant.Scope,
             [ClaimNames.AuthTime] = grant.AuthTime / 1000,
-            [ClaimNames.Email] = user.Email,
+            [ClaimNames.Email] = email,
             [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };
     }

@@ -13,18 +13,21 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, AuditLog audi
     /// <summary>Null when allowed; otherwise the refusal (403 with the standard message), already recorded.</summary>
     public async Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
-        var member = await access.GetAsync(userId, workspaceId, cancellationToken);
-        if (member is null)
+        var refusal = Decide(await access.GetAsync(userId, workspaceId, cancellationToken));
+        if (refusal is not { Code: "local_access_disabled" })
         {
-            return new ServiceError(StatusCodes.Status403Forbidden, "not_a_member", "You are not a member of this workspace.");
-        }
-
-        if (member.MayUseLocally)
-        {
-            return null;
+            return refusal;
         }
 
         await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
-        return new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage);
+        return refusal;
     }
+
+    /// <summary>The decision alone, for callers that already hold the member's standing (null: allowed). Not audited.</summary>
+    public static ServiceError? Decide(WorkspaceAccess? member) => member switch
+    {
+        null => new ServiceError(StatusCodes.Status403Forbidden, "not_a_member", "You are not a member of this workspace."),
+        { MayUseLocally: true } => null,
+        _ => new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage),
+    };
 }

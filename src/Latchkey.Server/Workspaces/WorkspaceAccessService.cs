@@ -23,6 +23,15 @@ public sealed class WorkspaceAccessService(WorkspaceRepository workspaces)
 
         var role = membership.Role;
         CustomRoleRow? custom = WorkspaceRoles.IsCustom(role) ? await workspaces.FindRoleAsync(workspaceId, role, cancellationToken) : null;
+        return From(workspace, userId, role, custom);
+    }
+
+    /// <summary>A member's standing from rows already read (the refresh grant reads them in its one query).</summary>
+    public static WorkspaceAccess From(WorkspaceRow workspace, string userId, string role, CustomRoleRow? customRole)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(role);
+        var custom = WorkspaceRoles.IsCustom(role) ? customRole : null;
         return new WorkspaceAccess(workspace, userId, role, custom?.Name ?? role, Compute(workspace, role, custom));
     }
 

@@ -17,6 +17,8 @@ public sealed class HostingTests
     [InlineData("Latchkey:Issuer", "http://login.example.com", "must use https")]
     [InlineData("Latchkey:TrustedProxies:0", "not-an-ip", "is not an IP address")]
     [InlineData("Latchkey:Clients:2:RedirectUris:0", "https://x.example/cb#frag", "have no fragment")]
+    [InlineData("Latchkey:Lifetimes:AccessToken", "00:05:00", "the Codex client refreshes whenever under 5 minutes remain")] // codex-compat.md: 174 refreshes in 45 s at 2 min
+    [InlineData("Latchkey:Lifetimes:RefreshRetryWindow", "00:10:00", "RefreshRetryWindow must be more than 0 and at most 5 minutes")]
     public async Task Misconfiguration_StopsStartup_WithAClearMessage(string key, string value, string expected)
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
@@ -29,6 +31,17 @@ public sealed class HostingTests
         using var factory = new LatchkeyServerFactory(db, settings);
         var ex = Assert.ThrowsAny<Exception>(() => factory.Server);
         Assert.Contains(expected, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ShortAccessTokenLifetime_WithCodexSwitchedOff_Starts()
+    {
+        await using var factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?>
+        {
+            ["Latchkey:Lifetimes:AccessToken"] = "00:02:00",
+            ["Latchkey:Codex:Enabled"] = "false",
+        });
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await factory.CreateClient().GetAsync(new Uri("/.well-known/openid-configuration", UriKind.Relative))).StatusCode);
     }
 
     [Fact]

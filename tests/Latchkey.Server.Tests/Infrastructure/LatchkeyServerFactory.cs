@@ -19,6 +19,9 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
     /// <summary>What the server logged (Warning and above, as configured below).</summary>
     public CapturedLog Log { get; } = new();
 
+    /// <summary>Every connection the server opens goes through this counter.</summary>
+    public CountingConnectionFactory Connections => Get<CountingConnectionFactory>();
+
     public TestDatabase Database => database;
 
     public static async Task<LatchkeyServerFactory> StartAsync(DatabaseEngine engine, IDictionary<string, string?>? settings = null)
@@ -63,6 +66,7 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<IStartupFilter, TestRemoteAddress>();
 
             // Every connection goes through a counter, so hot-path tests can assert round trips.
             var real = services.Single(s => s.ServiceType == typeof(IDbConnectionFactory));

@@ -87,6 +87,57 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : ServerTest(engine
         Assert.Equal("invalid_grant", (string?)again.Body["error"]);
     }
 
+    private async Task<long> GrantCountAsync(string userId)
+    {
+        await using var c = await Factory.Database.CreateFactory().OpenAsync(CancellationToken.None);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM grants WHERE user_id = @userId", new { userId });
+    }
+
+    private async Task ApproveAsync(string userCode, TestUser user)
+        => Assert.True(await Factory.Get<Latchkey.Server.Storage.Repositories.DeviceCodeRepository>().TryDecideAsync(
+            Latchkey.Protocol.Tokens.SecretDigest.Compute(Latchkey.Server.OAuth.UserCodes.Normalize(userCode)!), "approved", user.Id, user.WorkspaceId,
+            Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None));
+
+    [Fact]
+    public async Task ConcurrentPollsOfAnApprovedCode_ExactlyOneGrant_Rfc8628Section3_5()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        var start = await StartAsync();
+        await ApproveAsync((string)start["user_code"]!, user);
+        var before = await GrantCountAsync(user.Id);
+
+        var polls = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => PollAsync((string)start["device_code"]!)));
+
+        Assert.Single(polls, p => p.Status == HttpStatusCode.OK);
+        Assert.All(polls.Where(p => p.Status != HttpStatusCode.OK), p => Assert.Equal("invalid_grant", (string?)p.Body["error"]));
+        Assert.Equal(before + 1, await GrantCountAsync(user.Id)); // before the fix: up to 5 grants, one delivered
+    }
+
+    [Fact]
+    public async Task ConcurrentCodexPollsOfAnApprovedCode_OneAuthorizationCode_OneGrant()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var startResponse = await Factory.CreateClient().PostAsync(new Uri("/api/accounts/deviceauth/usercode", UriKind.Relative),
+            new StringContent("{\"client_id\":\"codex-cli\"}", System.Text.Encoding.UTF8, "application/json"));
+        var start = JsonNode.Parse(await startResponse.Content.ReadAsStringAsync())!;
+        await ApproveAsync((string)start["user_code"]!, user);
+        var before = await GrantCountAsync(user.Id);
+        var body = new JsonObject { ["device_auth_id"] = (string)start["device_auth_id"]!, ["user_code"] = (string)start["user_code"]! }.ToJsonString();
+
+        var polls = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await Factory.CreateClient().PostAsync(new Uri("/api/accounts/deviceauth/token", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            return (response.StatusCode, Body: JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+        }));
+        var winner = Assert.Single(polls, p => p.StatusCode == HttpStatusCode.OK);
+        var (exchanged, _) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(),
+            (string)winner.Body["authorization_code"]!, (string)winner.Body["code_verifier"]!, LatchkeyServerFactory.Issuer + "/deviceauth/callback", "codex-cli");
+
+        Assert.Equal(HttpStatusCode.OK, exchanged);
+        Assert.All(polls.Where(p => p.StatusCode != HttpStatusCode.OK), p => Assert.Equal(HttpStatusCode.BadRequest, p.StatusCode));
+        Assert.Equal(before + 1, await GrantCountAsync(user.Id));
+    }
+
     [Fact]
     public async Task Deny_ThenPollReturnsAccessDenied()
     {

@@ -151,80 +151,76 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
     }
 
     [Fact]
-    public async Task Refresh_Rotate_ConsumesOldAndStoresNew()
+    public async Task Refresh_Begin_CurrentToken_ConsumedAndContextRead_CommitStoresSuccessor()
     {
         var grant = await NewGrantAsync("r0");
         var grants = new GrantRepository(Db);
 
-        var rotation = await grants.RotateAsync("r0", "r1", 100, 10_000, 30_000, CancellationToken.None);
+        await using (var tx = await grants.BeginRefreshAsync("r0", "r1", "c", "127.0.0.1", 100, CancellationToken.None))
+        {
+            Assert.True(tx.Rotated);
+            Assert.Equal(grant.Id, tx.Context!.GrantId);
+            Assert.NotNull(tx.Context.Workspace); // the membership, read in the same query
+            Assert.Equal("owner", tx.Context.Role);
+            await tx.InsertSuccessorAsync("r1", "sealed", 100, 10_000);
+            await tx.CommitAsync();
+        }
 
-        Assert.Equal(RefreshOutcome.Rotated, rotation.Outcome);
-        Assert.Equal(grant.Id, rotation.Grant!.Id);
         Assert.Equal(100, (await grants.FindRefreshTokenAsync("r0", CancellationToken.None))!.ConsumedAt);
+        Assert.Equal("r1", (await grants.FindRefreshTokenAsync("r0", CancellationToken.None))!.ReplacedByHash);
         Assert.Null((await grants.FindRefreshTokenAsync("r1", CancellationToken.None))!.ConsumedAt);
     }
 
     [Fact]
-    public async Task Refresh_PreviousTokenWithinGrace_IsAnsweredAndSupersedesSuccessor()
+    public async Task Refresh_Begin_NotCommitted_LeavesTokenCurrent()
     {
-        await NewGrantAsync("g0");
+        await NewGrantAsync("n0");
         var grants = new GrantRepository(Db);
-        await grants.RotateAsync("g0", "g1", 100, 10_000, 30_000, CancellationToken.None);
 
-        var retry = await grants.RotateAsync("g0", "g2", 100 + 30_000, 10_000, 30_000, CancellationToken.None);
+        await using (var tx = await grants.BeginRefreshAsync("n0", "n1", "c", null, 100, CancellationToken.None))
+        {
+            Assert.True(tx.Rotated);
+        }
 
-        Assert.Equal(RefreshOutcome.GraceRetry, retry.Outcome);
-        Assert.NotNull((await grants.FindRefreshTokenAsync("g1", CancellationToken.None))!.ConsumedAt);
-        Assert.Equal(RefreshOutcome.Rotated, (await grants.RotateAsync("g2", "g3", 200, 10_000, 30_000, CancellationToken.None)).Outcome);
+        Assert.Null((await grants.FindRefreshTokenAsync("n0", CancellationToken.None))!.ConsumedAt);
     }
 
     [Fact]
-    public async Task Refresh_PreviousTokenAfterGrace_RevokesWholeGrant_Rfc9700Section4_14_2()
-    {
-        var grant = await NewGrantAsync("h0");
-        var grants = new GrantRepository(Db);
-        await grants.RotateAsync("h0", "h1", 100, 10_000, 30_000, CancellationToken.None);
-
-        var reuse = await grants.RotateAsync("h0", "h2", 100 + 30_001, 10_000, 30_000, CancellationToken.None);
-
-        Assert.Equal(RefreshOutcome.Reused, reuse.Outcome);
-        Assert.NotNull((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
-        Assert.Equal(RefreshOutcome.GrantRevoked, (await grants.RotateAsync("h1", "h3", 200, 10_000, 30_000, CancellationToken.None)).Outcome);
-    }
-
-    [Fact]
-    public async Task Refresh_OlderThanImmediatePrevious_IsReuseEvenInsideGrace()
-    {
-        var grant = await NewGrantAsync("k0");
-        var grants = new GrantRepository(Db);
-        await grants.RotateAsync("k0", "k1", 100, 10_000, 30_000, CancellationToken.None);
-        await grants.RotateAsync("k1", "k2", 110, 10_000, 30_000, CancellationToken.None);
-
-        Assert.Equal(RefreshOutcome.Reused, (await grants.RotateAsync("k0", "k3", 120, 10_000, 30_000, CancellationToken.None)).Outcome);
-        Assert.NotNull((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
-    }
-
-    [Fact]
-    public async Task Refresh_Expired_IsReportedAndNotRotated()
+    public async Task Refresh_Begin_OtherClientOrExpired_NotConsumed()
     {
         await NewGrantAsync("e0", expiresAt: 1000);
         var grants = new GrantRepository(Db);
 
-        Assert.Equal(RefreshOutcome.Expired, (await grants.RotateAsync("e0", "e1", 1000, 10_000, 30_000, CancellationToken.None)).Outcome);
-        Assert.Null(await grants.FindRefreshTokenAsync("e1", CancellationToken.None));
+        await using (var other = await grants.BeginRefreshAsync("e0", "e1", "other-client", null, 100, CancellationToken.None))
+        {
+            Assert.False(other.Rotated);
+            Assert.Null(other.Context!.ConsumedAt);
+        }
+
+        await using var expired = await grants.BeginRefreshAsync("e0", "e1", "c", null, 1000, CancellationToken.None);
+        Assert.False(expired.Rotated);
+        Assert.Null(expired.Context!.ConsumedAt);
     }
 
     [Fact]
-    public async Task Refresh_ConcurrentUseOfOneToken_OneRotationRestGraceRetries_GrantSurvives()
+    public async Task Refresh_Begin_ConcurrentUseOfOneToken_ExactlyOneConsumes()
     {
-        var grant = await NewGrantAsync("p0");
+        await NewGrantAsync("p0");
         var grants = new GrantRepository(Db);
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => grants.RotateAsync("p0", "p-new-" + i, 100, 10_000, 30_000, CancellationToken.None)));
+        var rotated = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            await using var tx = await grants.BeginRefreshAsync("p0", "p-new-" + i, "c", null, 100, CancellationToken.None);
+            if (tx.Rotated)
+            {
+                await tx.InsertSuccessorAsync("p-new-" + i, "sealed", 100, 10_000);
+                await tx.CommitAsync();
+            }
 
-        Assert.Single(results, r => r.Outcome == RefreshOutcome.Rotated);
-        Assert.All(results, r => Assert.Contains(r.Outcome, new[] { RefreshOutcome.Rotated, RefreshOutcome.GraceRetry }));
-        Assert.Null((await grants.FindAsync(grant.Id, CancellationToken.None))!.RevokedAt);
+            return tx.Rotated;
+        }));
+
+        Assert.Single(rotated, r => r);
     }
 
     [Fact]

@@ -6,12 +6,13 @@ namespace Latchkey.Server.Storage.Repositories;
 
 public sealed class AuditRepository(IDbConnectionFactory db)
 {
+    internal const string InsertSql =
+        "INSERT INTO audit_events (occurred_at, event_type, user_id, workspace_id, client_id, ip_address, detail) VALUES (@OccurredAt, @EventType, @UserId, @WorkspaceId, @ClientId, @IpAddress, @Detail)";
+
     public async Task AppendAsync(AuditEventRow row, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
-        await c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO audit_events (occurred_at, event_type, user_id, workspace_id, client_id, ip_address, detail) VALUES (@OccurredAt, @EventType, @UserId, @WorkspaceId, @ClientId, @IpAddress, @Detail)",
-            row, cancellationToken: cancellationToken));
+        await c.ExecuteAsync(new CommandDefinition(InsertSql, row, cancellationToken: cancellationToken));
     }
 
     public Task<IReadOnlyList<AuditEventRow>> QueryAsync(string? eventType, string? userId, int limit, CancellationToken cancellationToken)

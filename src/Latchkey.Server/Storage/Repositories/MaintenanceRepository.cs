@@ -19,4 +19,16 @@ public sealed class MaintenanceRepository(IDbConnectionFactory db)
         total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM web_sessions WHERE expires_at < @now OR ended_at < @cutoff", new { cutoff = now - day, now }, cancellationToken: cancellationToken));
         return total;
     }
+
+    /// <summary>
+    /// Forgets the sealed copy of every refresh token made before <paramref name="createdBefore"/> (the start of the
+    /// retry window): past it no retry can be answered, so no encrypted secret is kept longer than that.
+    /// </summary>
+    public async Task<int> ForgetSealedSuccessorsAsync(long createdBefore, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE refresh_tokens SET sealed_secret = NULL WHERE sealed_secret IS NOT NULL AND created_at < @createdBefore",
+            new { createdBefore }, cancellationToken: cancellationToken));
+    }
 }

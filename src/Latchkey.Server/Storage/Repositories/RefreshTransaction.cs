@@ -1,0 +1,134 @@
+using System.Data.Common;
+using Dapper;
+using Latchkey.Server.Storage.Rows;
+
+namespace Latchkey.Server.Storage.Repositories;
+
+/// <summary>
+/// One refresh grant in one connection and one transaction (docs/server-security.md, "Refresh rotation"). Opening it
+/// consumes the presented token if it is current (an atomic conditional UPDATE, so of many concurrent requests on any
+/// number of instances exactly one wins, with no SELECT … FOR UPDATE), then reads everything the decision needs in
+/// one query. The caller decides, writes through the methods here, and commits; disposing without a commit rolls
+/// the rotation back, so a refused request leaves the token as it was.
+/// </summary>
+public sealed class RefreshTransaction : IAsyncDisposable
+{
+    private const string ContextSql =
+        """
+        SELECT t.grant_id, t.expires_at, t.consumed_at, t.replaced_by_hash, t.rotated_by_ip,
+               s.consumed_at AS successor_consumed_at, s.expires_at AS successor_expires_at,
+               g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.created_at AS grant_created_at, g.revoked_at, g.revoked_reason,
+               u.email, u.email_verified_at, m.role, w.name AS workspace_name, w.plan_type, w.personal_owner_id, w.created_at AS workspace_created_at,
+               w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days,
+               w.audit_retention_days, w.api_usage_retention_days,
+               r.id AS custom_role_id, r.name AS custom_role_name, r.permissions AS custom_role_permissions
+        FROM refresh_tokens t
+        JOIN grants g ON g.id = t.grant_id
+        JOIN users u ON u.id = g.user_id
+        LEFT JOIN refresh_tokens s ON s.token_hash = t.replaced_by_hash
+        LEFT JOIN workspace_members m ON m.user_id = g.user_id AND m.workspace_id = g.workspace_id
+        LEFT JOIN workspaces w ON w.id = m.workspace_id
+        LEFT JOIN custom_roles r ON r.workspace_id = m.workspace_id AND r.id = m.role
+        WHERE t.token_hash = @presentedHash
+        """;
+
+    private readonly DbConnection connection;
+    private readonly DbTransaction transaction;
+    private readonly CancellationToken cancellationToken;
+
+    private RefreshTransaction(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        this.connection = connection;
+        this.transaction = transaction;
+        this.cancellationToken = cancellationToken;
+    }
+
+    /// <summary>What the presented token, its grant and the membership look like; null when the token is unknown.</summary>
+    public RefreshContextRow? Context { get; private set; }
+
+    /// <summary>True when this request consumed the presented token (it was current, unexpired, of this client and a live grant).</summary>
+    public bool Rotated { get; private set; }
+
+    public static async Task<RefreshTransaction> BeginAsync(
+        IDbConnectionFactory db, string presentedHash, string successorHash, string clientId, string? ip, long now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var c = await db.OpenAsync(cancellationToken);
+        DbTransaction? tx = null;
+        try
+        {
+            // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) takes the write lock up front. PostgreSQL: the
+            // UPDATE's row lock makes a concurrent UPDATE of the same token wait, re-check `consumed_at IS NULL` and
+            // match nothing.
+            tx = await c.BeginTransactionAsync(cancellationToken);
+            var result = new RefreshTransaction(c, tx, cancellationToken);
+            var consumed = await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                """
+                UPDATE refresh_tokens SET consumed_at = @now, replaced_by_hash = @successorHash, rotated_by_ip = @ip, sealed_secret = NULL
+                WHERE token_hash = @presentedHash AND consumed_at IS NULL AND expires_at > @now
+                  AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL AND g.client_id = @clientId)
+                RETURNING grant_id
+                """,
+                new { now, successorHash, ip, presentedHash, clientId }, tx, cancellationToken: cancellationToken));
+            result.Rotated = consumed is not null;
+            result.Context = await c.QuerySingleOrDefaultAsync<RefreshContextRow>(new CommandDefinition(ContextSql, new { presentedHash }, tx, cancellationToken: cancellationToken));
+            return result;
+        }
+        catch
+        {
+            if (tx is not null)
+            {
+                await tx.DisposeAsync();
+            }
+
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stores the successor of a rotated token, with its secret sealed (encrypted) for the retry window.</summary>
+    public Task InsertSuccessorAsync(string successorHash, string sealedSecret, long now, long expiresAt)
+        => connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash, rotated_by_ip, sealed_secret) VALUES (@successorHash, @grantId, @now, @expiresAt, NULL, NULL, NULL, @sealedSecret)",
+            new { successorHash, grantId = Context!.GrantId, now, expiresAt, sealedSecret }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// For a retry: the sealed successor, if it is still unused. A conditional UPDATE rather than a plain read, so a
+    /// concurrent rotation of the successor on another instance is ordered against this answer.
+    /// </summary>
+    public Task<string?> ClaimUnusedSuccessorAsync()
+        => connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "UPDATE refresh_tokens SET sealed_secret = sealed_secret WHERE token_hash = @hash AND consumed_at IS NULL AND sealed_secret IS NOT NULL RETURNING sealed_secret",
+            new { hash = Context!.ReplacedByHash }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Revokes the whole grant family (RFC 9700 §4.14.2) and forgets every sealed successor in it.</summary>
+    public async Task RevokeGrantAsync(string reason, long now)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE id = @grantId AND revoked_at IS NULL",
+            new { now, reason, grantId = Context!.GrantId }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE refresh_tokens SET sealed_secret = NULL WHERE grant_id = @grantId AND sealed_secret IS NOT NULL",
+            new { grantId = Context.GrantId }, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Audit events written in the same transaction as the change they record.</summary>
+    public Task AppendAuditAsync(AuditEventRow row)
+        => connection.ExecuteAsync(new CommandDefinition(AuditRepository.InsertSql, row, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Not cancellable: once the decision is made, it is recorded even if the caller has gone away.</summary>
+    public Task CommitAsync() => transaction.CommitAsync(CancellationToken.None);
+
+    /// <summary>Undoes the rotation now and gives the connection back, for a refusal that is then recorded on its own.</summary>
+    public async Task RollbackAsync()
+    {
+        await transaction.RollbackAsync(CancellationToken.None);
+        await DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await transaction.DisposeAsync();
+        await connection.DisposeAsync();
+    }
+}
