@@ -65,6 +65,7 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add("Token lifetimes must be positive.");
         }
 
+        GatewayOptionsValidation.Validate(options.Gateway, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
