@@ -11,15 +11,14 @@ public sealed class UpstreamRouter : IDisposable
 {
     private readonly List<GatewayUpstream> upstreams;
     private readonly GatewayUpstream? fallback;
-    private readonly Dictionary<string, IList<string>> workspaceModels;
+    private readonly GatewayOptions gateway;
 
     public UpstreamRouter(IOptions<LatchkeyServerOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var gateway = options.Value.Gateway;
+        gateway = options.Value.Gateway;
         upstreams = GatewayOptionsValidation.EffectiveUpstreams(gateway).Select(u => new GatewayUpstream(u, gateway.ConnectTimeout)).ToList();
         fallback = upstreams.FirstOrDefault(u => u.Options.Default);
-        workspaceModels = new Dictionary<string, IList<string>>(gateway.WorkspaceModels, StringComparer.Ordinal);
     }
 
     public bool IsConfigured => upstreams.Count > 0;
@@ -36,7 +35,7 @@ public sealed class UpstreamRouter : IDisposable
 
     /// <summary>Null when the workspace has no model list; otherwise whether the list allows this model.</summary>
     public bool? WorkspaceAllows(string workspaceId, string? model) =>
-        workspaceModels.TryGetValue(workspaceId, out var allowed) ? model is not null && allowed.Any(m => Matches(m, model)) : null;
+        gateway.WorkspaceModels.TryGetValue(workspaceId, out var allowed) ? model is not null && allowed.Any(m => Matches(m, model)) : null;
 
     public static bool Matches(string pattern, string model)
     {
