@@ -18,7 +18,7 @@ public sealed class GatewayProcessFixture : IAsyncLifetime
         {
             ["Latchkey__Gateway__UpstreamBaseUrl"] = Upstream.BaseUrl,
             ["Latchkey__Gateway__UpstreamApiKey"] = FakeResponsesUpstream.ApiKey,
-            ["Latchkey__Gateway__RequestsPerMinutePerCaller"] = "10000",
+            ["Latchkey__Gateway__RequestsPerMinutePerCaller"] = "1000000",
             ["Latchkey__RateLimits__SignInPerMinute"] = "1000",
         });
         using var owner = await HttpUser.CreateOwnerAsync(Server);

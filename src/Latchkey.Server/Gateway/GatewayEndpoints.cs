@@ -22,8 +22,8 @@ public static class GatewayEndpoints
         // target was still aimed at the gateway: it gets the gateway's 400, not whatever the normalised path names.
         app.Use(async (context, next) =>
         {
-            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
-            if (raw is not null && raw.StartsWith(GatewayPath.Prefix, StringComparison.OrdinalIgnoreCase) && !context.Request.Path.StartsWithSegments(GatewayPath.Prefix))
+            var raw = ModelGateway.RequestTarget(context);
+            if (raw.StartsWith(GatewayPath.Prefix, StringComparison.OrdinalIgnoreCase) && !context.Request.Path.StartsWithSegments(GatewayPath.Prefix))
             {
                 await context.RequestServices.GetRequiredService<ModelGateway>().HandleAsync(context);
                 return;

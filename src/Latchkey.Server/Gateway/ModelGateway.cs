@@ -81,8 +81,8 @@ public sealed partial class ModelGateway(
 
         using (lease)
         {
-            var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value + context.Request.QueryString.Value;
-            var path = GatewayPath.Confine(raw ?? string.Empty);
+            var raw = RequestTarget(context);
+            var path = GatewayPath.Confine(raw);
             if (path is null)
             {
                 LogPathRefused(logger, caller.CredentialId);
@@ -136,7 +136,7 @@ public sealed partial class ModelGateway(
                     return;
                 }
 
-                await ForwardAsync(context, caller, upstream!, path, GatewayPath.QueryOf(raw ?? string.Empty), body, exchange);
+                await ForwardAsync(context, caller, upstream!, path, GatewayPath.QueryOf(raw), body, exchange);
             }
             finally
             {
@@ -234,6 +234,29 @@ public sealed partial class ModelGateway(
         }
 
         await GatewayErrors.WriteAsync(context, refusal);
+    }
+
+    /// <summary>
+    /// The target as the caller sent it. The absolute form (`GET http://host/v1/… HTTP/1.1`, RFC 9112 §3.2.2) is cut
+    /// to its path; a host without a raw target (the in-memory test server) gives its path still encoded.
+    /// </summary>
+    public static string RequestTarget(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
+        {
+            return context.Request.PathBase.ToUriComponent() + context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
+        }
+
+        var scheme = raw.IndexOf("://", StringComparison.Ordinal);
+        if (raw[0] != '/' && scheme > 0)
+        {
+            var path = raw.IndexOf('/', scheme + 3);
+            return path < 0 ? "/" : raw[path..];
+        }
+
+        return raw;
     }
 
     private GatewayRefusal TooLarge() =>
