@@ -59,7 +59,7 @@ public sealed class GatewayRoutingTests : IAsyncLifetime
     {
         using var client = team.Client(label);
         using var content = new StringContent(body, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await client.PostAsync(new Uri(path, UriKind.Relative), content);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
