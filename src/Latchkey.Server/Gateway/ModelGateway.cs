@@ -161,18 +161,20 @@ public sealed partial class ModelGateway(
         var model = scanner?.Model;
         var known = scanner is null || body!.BytesRead == 0 || model is not null
             || (scanner.State == JsonModelScannerState.Scanning && !scanner.SawModelKey && (scanner.Complete || body.EndedInPrefix));
-        var owner = router.PathOwner(path);
-        if (!known && owner is null && router.RoutesByModel)
-        {
-            return new GatewayRefusal(StatusCodes.Status400BadRequest, "model_unreadable",
-                $"The gateway routes by model: send a JSON body whose top-level \"model\" appears within its first {Options.ModelPeekBytes} bytes.");
-        }
 
+        // A workspace's model list is checked first: for it an unreadable model is simply not an allowed one.
         if (router.WorkspaceAllows(caller.WorkspaceId, model) == false && !(known && model is null))
         {
             return new GatewayRefusal(StatusCodes.Status403Forbidden, "model_not_allowed", model is null
                 ? "This workspace may use only the models its administrator allows, and the gateway could not read this request's model."
                 : $"This workspace may not use the model '{model}'. Ask your workspace administrator which models are allowed.");
+        }
+
+        var owner = router.PathOwner(path);
+        if (!known && owner is null && router.RoutesByModel)
+        {
+            return new GatewayRefusal(StatusCodes.Status400BadRequest, "model_unreadable",
+                $"The gateway routes by model: send a JSON body whose top-level \"model\" appears within its first {Options.ModelPeekBytes} bytes.");
         }
 
         upstream = router.Choose(path, model);
