@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.OAuth;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -31,8 +32,8 @@ public sealed partial class ModelGateway(
         ArgumentNullException.ThrowIfNull(context);
         var started = clock.GetTimestamp();
 
-        // The one place the gateway asks who is calling.
-        var (caller, refused) = await GatewayCaller.AuthenticateAsync(context);
+        // The one place the gateway asks who is calling (the shared front door).
+        var (caller, refused) = await context.GetCallerAsync(BearerUse.Gateway);
         if (caller is null)
         {
             await GatewayErrors.WriteAsync(context, new GatewayRefusal(refused!.Status, refused.Code, refused.Message));
@@ -68,7 +69,7 @@ public sealed partial class ModelGateway(
         }
     }
 
-    private async Task ServeAsync(HttpContext context, GatewayCaller caller, GatewayExchange exchange)
+    private async Task ServeAsync(HttpContext context, Caller caller, GatewayExchange exchange)
     {
         var (lease, retryAfter, reason) = limits.TryEnter(caller.CredentialId);
         if (lease is null)
@@ -149,7 +150,7 @@ public sealed partial class ModelGateway(
     }
 
     /// <summary>Which upstream takes the request, or why none may (RFC 9110 §15.5 status codes).</summary>
-    private GatewayRefusal? Route(string path, GatewayCaller caller, PeekedRequestStream? body, out GatewayUpstream? upstream)
+    private GatewayRefusal? Route(string path, Caller caller, PeekedRequestStream? body, out GatewayUpstream? upstream)
     {
         var scanner = body?.Scanner;
         upstream = null;
@@ -183,7 +184,7 @@ public sealed partial class ModelGateway(
             : null;
     }
 
-    private async Task ForwardAsync(HttpContext context, GatewayCaller caller, GatewayUpstream upstream, string path, string query, PeekedRequestStream? body, GatewayExchange exchange)
+    private async Task ForwardAsync(HttpContext context, Caller caller, GatewayUpstream upstream, string path, string query, PeekedRequestStream? body, GatewayExchange exchange)
     {
         if (body is not null)
         {
