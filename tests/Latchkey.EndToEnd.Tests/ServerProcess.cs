@@ -44,6 +44,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>For reading the process's memory from /proc.</summary>
+    public int ProcessId => process.Id;
+
     public string DataDirectory { get; }
 
     public string Issuer => $"http://127.0.0.1:{Port}";

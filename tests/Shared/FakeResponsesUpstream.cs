@@ -31,26 +31,45 @@ public sealed class FakeResponsesUpstream : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = string.Empty;
 
-    public sealed record RecordedRequest(string Method, string Path, string? Authorization, IReadOnlyDictionary<string, string> Headers, string Body);
+    /// <summary>What the upstream received: the path as it arrived on the wire (not decoded), headers, and the body's first 64 KiB and length.</summary>
+    public sealed record RecordedRequest(string Method, string Path, string? Authorization, IReadOnlyDictionary<string, string> Headers, string Body, long BodyLength);
 
-    public static async Task<FakeResponsesUpstream> StartAsync()
+    public string ExpectedKey { get; private set; } = ApiKey;
+
+    public static async Task<FakeResponsesUpstream> StartAsync(string apiKey = ApiKey)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var upstream = new FakeResponsesUpstream(app);
+        var upstream = new FakeResponsesUpstream(app) { ExpectedKey = apiKey };
         app.Use(async (context, next) =>
         {
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            // Bodies are read as they come and only their start is kept, so large uploads cost the fake no memory.
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
+            var head = new MemoryStream();
+            var chunk = new byte[64 * 1024];
+            long length = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (head.Length < chunk.Length)
+                {
+                    head.Write(chunk, 0, (int)Math.Min(read, chunk.Length - head.Length));
+                }
+
+                length += read;
+            }
+
+            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? string.Empty;
             upstream.Requests.Enqueue(new RecordedRequest(
                 context.Request.Method,
-                context.Request.Path.Value ?? string.Empty,
+                raw.Split('?')[0],
                 context.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body));
-            if (context.Request.Headers.Authorization.ToString() != "Bearer " + ApiKey)
+                Encoding.UTF8.GetString(head.ToArray()),
+                length));
+            if (context.Request.Headers.Authorization.ToString() != "Bearer " + upstream.ExpectedKey)
             {
                 context.Response.StatusCode = 401;
                 await context.Response.WriteAsync("{\"error\":{\"message\":\"bad upstream key\"}}");
@@ -60,6 +79,7 @@ public sealed class FakeResponsesUpstream : IAsyncDisposable
             await next();
         });
         app.MapGet("/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[{\"id\":\"lk-test-model\",\"object\":\"model\",\"owned_by\":\"latchkey-tests\"}]}", "application/json"));
+        app.MapPost("/v1/files", () => Results.Text("{\"id\":\"file-lk-1\",\"object\":\"file\"}", "application/json"));
         app.MapPost("/v1/responses", async context =>
         {
             if (upstream.Hang)

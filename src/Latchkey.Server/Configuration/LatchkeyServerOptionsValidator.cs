@@ -81,6 +81,7 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
                 + "so it would refresh before every request. Set it above 00:05:00 (the default is 01:00:00), or switch the Codex client off (Latchkey:Codex:Enabled=false).");
         }
 
+        GatewayOptionsValidation.Validate(options.Gateway, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,231 +1,293 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.OAuth;
-using Latchkey.Server.Web;
-using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Latchkey.Server.Gateway;
 
 /// <summary>
-/// /v1/… — the model gateway. Authenticates the caller (OAuth access token, `at-` token or `sk-lk-` key), applies
-/// workspace policy, forwards to the operator's upstream with the upstream's own key (the caller's bearer never
-/// leaves), streams the answer back chunk by chunk (server-sent events are not buffered), and records a usage event.
+/// /v1/… — the model gateway. Latchkey decides who is calling, what policy allows, where the request goes and what is
+/// recorded; YARP's <see cref="IHttpForwarder"/> moves the bytes (streamed both ways, server-sent events flushed as
+/// they come, pooled HTTP/2 or HTTP/1.1 connections to the upstream). The caller's bearer never leaves: the upstream
+/// gets the operator's key for that upstream.
 /// </summary>
-public sealed partial class ModelGateway(IHttpClientFactory httpClients, AuditLog audit, IOptions<LatchkeyServerOptions> options, ILogger<ModelGateway> logger)
+public sealed partial class ModelGateway(
+    IHttpForwarder forwarder,
+    UpstreamRouter router,
+    CallerLimits limits,
+    GatewayMetrics metrics,
+    AuditLog audit,
+    TimeProvider clock,
+    IOptions<LatchkeyServerOptions> options,
+    ILogger<ModelGateway> logger)
 {
-    public const string HttpClientName = "latchkey-upstream";
-
-    // Hop-by-hop (RFC 9110 §7.6.1) and credentials: never forwarded in either direction.
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Authorization", "Cookie", "Set-Cookie", "Host", "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Content-Length", "Accept-Encoding", "chatgpt-account-id", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
-    };
-
     private GatewayOptions Options => options.Value.Gateway;
-
-    public static void Map(WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        app.Map("/v1/{**path}", (HttpContext c, ModelGateway gateway) => gateway.HandleAsync(c)).DisableAntiforgery().WithMetadata(OpaqueRequestBody.Instance);
-    }
 
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var started = Stopwatch.GetTimestamp();
-        var (caller, refusal) = await context.GetCallerAsync(BearerUse.Gateway);
+        var started = clock.GetTimestamp();
+
+        // The one place the gateway asks who is calling (the shared front door).
+        var (caller, refused) = await context.GetCallerAsync(BearerUse.Gateway);
         if (caller is null)
         {
-            await WriteErrorAsync(context, refusal!.Status, refusal.Code, refusal.Message);
+            await GatewayErrors.WriteAsync(context, new GatewayRefusal(refused!.Status, refused.Code, refused.Message));
+            metrics.Record(null, refused.Status, refused.Code, 0, 0, clock.GetElapsedTime(started));
             return;
         }
 
-        long bytesIn = 0, bytesOut = 0;
-        string? model = null;
-        var status = 0;
+        var exchange = new GatewayExchange();
         try
         {
-            (status, bytesIn, bytesOut, model) = await ForwardAsync(context);
+            await ServeAsync(context, caller, exchange);
         }
         finally
         {
+            var status = context.Response.StatusCode;
+            var elapsed = clock.GetElapsedTime(started);
+            metrics.Record(exchange.Upstream, status, exchange.Outcome, exchange.BytesIn, exchange.BytesOut, elapsed);
             var detail = new JsonObject
             {
                 ["credential"] = caller.CredentialKind,
                 ["credential_id"] = caller.CredentialId,
                 ["method"] = context.Request.Method,
                 ["path"] = context.Request.Path.Value,
-                ["model"] = model,
-                ["status"] = status == 0 ? context.Response.StatusCode : status,
-                ["bytes_in"] = bytesIn,
-                ["bytes_out"] = bytesOut,
-                ["duration_ms"] = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                ["upstream"] = exchange.Upstream,
+                ["model"] = exchange.Model,
+                ["outcome"] = exchange.Outcome,
+                ["status"] = status,
+                ["bytes_in"] = exchange.BytesIn,
+                ["bytes_out"] = exchange.BytesOut,
+                ["duration_ms"] = (long)elapsed.TotalMilliseconds,
             };
             await audit.WriteAsync(AuditEventTypes.GatewayRequest, caller.UserId, caller.WorkspaceId, caller.ClientId, context.Connection.RemoteIpAddress?.ToString(), detail, CancellationToken.None);
         }
     }
 
-    private async Task<(int Status, long BytesIn, long BytesOut, string? Model)> ForwardAsync(HttpContext context)
+    private async Task ServeAsync(HttpContext context, Caller caller, GatewayExchange exchange)
     {
-        var request = context.Request;
-        if (string.IsNullOrEmpty(Options.UpstreamBaseUrl))
+        var (lease, retryAfter, reason) = limits.TryEnter(caller.CredentialId);
+        if (lease is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "gateway_not_configured", "The model gateway has no upstream configured (Latchkey:Gateway:UpstreamBaseUrl).");
-            return (503, 0, 0, null);
+            await RefuseAsync(context, exchange, new GatewayRefusal(StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", reason == "concurrency"
+                ? $"Too many requests in flight for this credential (at most {Options.ConcurrentRequestsPerCaller}). Retry after {retryAfter} seconds."
+                : $"Too many requests for this credential (at most {Options.RequestsPerMinutePerCaller} a minute). Retry after {retryAfter} seconds.", retryAfter));
+            return;
         }
 
-        // Bounded request: the body is read whole (it is small next to the streamed answer) so the model can be recorded.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        using (lease)
         {
-            limit.MaxRequestBodySize = Options.MaxRequestBytes;
-        }
-
-        if (request.ContentLength > Options.MaxRequestBytes)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large", $"Requests to the gateway are limited to {Options.MaxRequestBytes} bytes.");
-            return (413, 0, 0, null);
-        }
-
-        byte[] body;
-        try
-        {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, context.RequestAborted);
-            body = buffer.ToArray();
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large", $"Requests to the gateway are limited to {Options.MaxRequestBytes} bytes.");
-            return (413, 0, 0, null);
-        }
-
-        var model = ModelOf(body, request.ContentType);
-        var target = Options.UpstreamBaseUrl!.TrimEnd('/') + "/" + (request.RouteValues["path"] as string ?? string.Empty) + request.QueryString.Value;
-        using var upstreamRequest = new HttpRequestMessage(new HttpMethod(request.Method), target);
-        if (body.Length > 0 || !HttpMethods.IsGet(request.Method))
-        {
-            upstreamRequest.Content = new ByteArrayContent(body);
-        }
-
-        foreach (var (name, values) in request.Headers)
-        {
-            if (NotForwarded.Contains(name))
+            var raw = RequestTarget(context);
+            var path = GatewayPath.Confine(raw);
+            if (path is null)
             {
-                continue;
+                LogPathRefused(logger, caller.CredentialId);
+                await RefuseAsync(context, exchange, new GatewayRefusal(StatusCodes.Status400BadRequest, "invalid_path",
+                    "The path must be plain segments under /v1: no encoded, dot, empty or backslash segments."));
+                return;
             }
 
-            if (!upstreamRequest.Headers.TryAddWithoutValidation(name, values.ToArray()))
+            if (!router.IsConfigured)
             {
-                upstreamRequest.Content?.Headers.TryAddWithoutValidation(name, values.ToArray());
-            }
-        }
-
-        if (!string.IsNullOrEmpty(Options.UpstreamApiKey))
-        {
-            upstreamRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.UpstreamApiKey);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(Options.RequestTimeout);
-        HttpResponseMessage upstream;
-        try
-        {
-            upstream = await httpClients.CreateClient(HttpClientName).SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            LogUpstreamFailure(logger, "timeout", null);
-            await WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The model upstream did not answer in time.");
-            return (504, body.Length, 0, model);
-        }
-        catch (HttpRequestException ex)
-        {
-            LogUpstreamFailure(logger, "unreachable", ex);
-            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "upstream_unreachable", "The model gateway could not reach its upstream.");
-            return (502, body.Length, 0, model);
-        }
-
-        using (upstream)
-        {
-            var response = context.Response;
-            response.StatusCode = (int)upstream.StatusCode;
-            foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
-            {
-                if (!NotForwarded.Contains(name))
-                {
-                    response.Headers[name] = values.ToArray();
-                }
+                await RefuseAsync(context, exchange, new GatewayRefusal(StatusCodes.Status503ServiceUnavailable, "gateway_not_configured",
+                    "The model gateway has no upstream configured (Latchkey:Gateway:UpstreamBaseUrl or Latchkey:Gateway:Upstreams)."));
+                return;
             }
 
-            // Stream as it comes: each chunk is flushed, so server-sent events reach the client as the upstream sends them.
-            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-            long bytesOut = 0;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = Options.MaxRequestBytes;
+            }
+
+            if (context.Request.ContentLength > Options.MaxRequestBytes)
+            {
+                await RefuseAsync(context, exchange, TooLarge());
+                return;
+            }
+
+            PeekedRequestStream? body = null;
             try
             {
-                await using var stream = await upstream.Content.ReadAsStreamAsync(timeout.Token);
-                var chunk = new byte[16 * 1024];
-                int read;
-                while ((read = await stream.ReadAsync(chunk, timeout.Token)) > 0)
+                if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? context.Request.ContentLength > 0)
                 {
-                    await response.Body.WriteAsync(chunk.AsMemory(0, read), timeout.Token);
-                    await response.Body.FlushAsync(timeout.Token);
-                    bytesOut += read;
+                    try
+                    {
+                        body = await PeekedRequestStream.PeekAsync(context.Request.Body, (int)Math.Min(Options.ModelPeekBytes, Options.MaxRequestBytes), context.RequestAborted);
+                    }
+                    catch (BadHttpRequestException ex)
+                    {
+                        await RefuseAsync(context, exchange, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge()
+                            : new GatewayRefusal(StatusCodes.Status400BadRequest, "invalid_request_body", "The request body could not be read."));
+                        return;
+                    }
+                }
+
+                var refusal = Route(path, caller, body, out var upstream);
+                exchange.Model = body?.Scanner.Model;
+                exchange.Upstream = upstream?.Name;
+                if (refusal is not null)
+                {
+                    exchange.BytesIn = body?.BytesRead ?? 0;
+                    await RefuseAsync(context, exchange, refusal);
+                    return;
+                }
+
+                await ForwardAsync(context, caller, upstream!, path, GatewayPath.QueryOf(raw), body, exchange);
+            }
+            finally
+            {
+                if (body is not null)
+                {
+                    await body.DisposeAsync();
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
-            {
-                // The client left, the upstream broke off, or the time bound passed: the stream simply ends here.
-                LogUpstreamFailure(logger, "stream ended early", ex);
-                context.Abort();
-            }
-
-            return ((int)upstream.StatusCode, body.Length, bytesOut, model);
         }
     }
 
-    private static string? ModelOf(byte[] body, string? contentType)
+    /// <summary>Which upstream takes the request, or why none may (RFC 9110 §15.5 status codes).</summary>
+    private GatewayRefusal? Route(string path, Caller caller, PeekedRequestStream? body, out GatewayUpstream? upstream)
     {
-        if (body.Length == 0 || contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+        var scanner = body?.Scanner;
+        upstream = null;
+        if (scanner?.State == JsonModelScannerState.Ambiguous)
         {
-            return null;
+            return new GatewayRefusal(StatusCodes.Status400BadRequest, "invalid_request_body", "The JSON body must name its model once, as a string at the top level.");
         }
 
+        var model = scanner?.Model;
+        var known = scanner is null || body!.BytesRead == 0 || model is not null
+            || (scanner.State == JsonModelScannerState.Scanning && !scanner.SawModelKey && (scanner.Complete || body.EndedInPrefix));
+
+        // A workspace's model list is checked first: for it an unreadable model is simply not an allowed one.
+        if (router.WorkspaceAllows(caller.WorkspaceId, model) == false && !(known && model is null))
+        {
+            return new GatewayRefusal(StatusCodes.Status403Forbidden, "model_not_allowed", model is null
+                ? "This workspace may use only the models its administrator allows, and the gateway could not read this request's model."
+                : $"This workspace may not use the model '{model}'. Ask your workspace administrator which models are allowed.");
+        }
+
+        var owner = router.PathOwner(path);
+        if (!known && owner is null && router.RoutesByModel)
+        {
+            return new GatewayRefusal(StatusCodes.Status400BadRequest, "model_unreadable",
+                $"The gateway routes by model: send a JSON body whose top-level \"model\" appears within its first {Options.ModelPeekBytes} bytes.");
+        }
+
+        upstream = router.Choose(path, model);
+        return upstream is null
+            ? new GatewayRefusal(StatusCodes.Status404NotFound, "model_not_found", model is null ? "No upstream serves this path." : $"No upstream serves the model '{model}'.")
+            : null;
+    }
+
+    private async Task ForwardAsync(HttpContext context, Caller caller, GatewayUpstream upstream, string path, string query, PeekedRequestStream? body, GatewayExchange exchange)
+    {
+        if (body is not null)
+        {
+            context.Request.Body = body;
+        }
+
+        var response = new CountingResponseStream(context.Response.Body);
+        context.Response.Body = response;
+        var config = new ForwarderRequestConfig
+        {
+            ActivityTimeout = Options.RequestTimeout,
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            AllowResponseBuffering = false,
+        };
+        metrics.Started();
+        ForwarderError error;
         try
         {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String
-                ? m.GetString() is { Length: <= 200 } s ? s : null
-                : null;
+            error = await forwarder.SendAsync(context, upstream.BaseUrl, upstream.Invoker, config, new UpstreamRequestTransformer(upstream, path, query, caller.WorkspaceId));
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        finally
         {
-            // InvalidOperationException: a "model" string that is not valid Unicode. The body is forwarded as is; only the label is lost.
-            return null;
+            metrics.Ended();
+            exchange.BytesIn = body?.BytesRead ?? 0;
+            exchange.BytesOut = response.BytesWritten;
         }
+
+        if (error == ForwarderError.None)
+        {
+            return;
+        }
+
+        var exception = context.GetForwarderErrorFeature()?.Exception;
+        LogUpstreamFailure(logger, upstream.Name, error.ToString(), exception);
+        var refusal = error switch
+        {
+            ForwarderError.RequestTimedOut => new GatewayRefusal(StatusCodes.Status504GatewayTimeout, "upstream_timeout", "The model upstream did not answer in time."),
+            ForwarderError.RequestBodyClient when Find<BadHttpRequestException>(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(),
+            ForwarderError.RequestBodyClient when Find<InvalidDataException>(exception) is not null => new GatewayRefusal(StatusCodes.Status400BadRequest, "invalid_request_body", "The JSON body must name its model once, as a string at the top level."),
+            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new GatewayRefusal(StatusCodes.Status400BadRequest, "client_aborted", "The request body ended early."),
+            _ => new GatewayRefusal(StatusCodes.Status502BadGateway, "upstream_unreachable", "The model gateway could not reach its upstream."),
+        };
+        exchange.Outcome = refusal.Code;
+        if (context.Response.HasStarted)
+        {
+            // Mid-stream: the status is sent; the connection is cut so the client sees the answer is incomplete.
+            context.Abort();
+            return;
+        }
+
+        await GatewayErrors.WriteAsync(context, refusal);
     }
 
-    /// <summary>Errors in the shape OpenAI clients (Codex included) read: `{"error": {"message", "type", "code"}}`.</summary>
-    private static async Task WriteErrorAsync(HttpContext context, int status, string code, string message)
+    /// <summary>
+    /// The target as the caller sent it. The absolute form (`GET http://host/v1/… HTTP/1.1`, RFC 9112 §3.2.2) is cut
+    /// to its path; a host without a raw target (the in-memory test server) gives its path still encoded.
+    /// </summary>
+    public static string RequestTarget(HttpContext context)
     {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        if (status == StatusCodes.Status401Unauthorized)
+        ArgumentNullException.ThrowIfNull(context);
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"latchkey\"";
+            return context.Request.PathBase.ToUriComponent() + context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         }
 
-        var body = new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = code, ["code"] = code } };
-        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+        var scheme = raw.IndexOf("://", StringComparison.Ordinal);
+        if (raw[0] != '/' && scheme > 0)
+        {
+            var path = raw.IndexOf('/', scheme + 3);
+            return path < 0 ? "/" : raw[path..];
+        }
+
+        return raw;
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Model upstream problem: {What}")]
-    private static partial void LogUpstreamFailure(ILogger logger, string what, Exception? exception);
+    private GatewayRefusal TooLarge() =>
+        new(StatusCodes.Status413PayloadTooLarge, "request_too_large", $"Requests to the gateway are limited to {Options.MaxRequestBytes} bytes.");
+
+    private static T? Find<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task RefuseAsync(HttpContext context, GatewayExchange exchange, GatewayRefusal refusal)
+    {
+        exchange.Outcome = refusal.Code;
+        await GatewayErrors.WriteAsync(context, refusal);
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Model upstream {Upstream} problem: {What}")]
+    private static partial void LogUpstreamFailure(ILogger logger, string upstream, string what, Exception? exception);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Gateway refused a path that could leave its upstream's base (credential {CredentialId})")]
+    private static partial void LogPathRefused(ILogger logger, string credentialId);
 }

@@ -59,7 +59,7 @@ public static class ServerApplicationExtensions
         app.MapLatchkeyProtocol();
         app.MapWhoami();
         app.MapCodex();
-        ModelGateway.Map(app);
+        app.MapLatchkeyGateway();
         app.MapLatchkeyApi();
         app.MapRazorPages();
         return app;

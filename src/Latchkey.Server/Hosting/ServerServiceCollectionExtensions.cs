@@ -37,6 +37,7 @@ public static class ServerServiceCollectionExtensions
         services.AddLatchkeyAccounts();
         services.AddLatchkeyOAuth();
         services.AddLatchkeyWeb(builder.Configuration);
+        services.AddLatchkeyGateway();
 
         var options = builder.Configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
         builder.WebHost.ConfigureKestrel(k =>
@@ -110,16 +111,6 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<LocalAccessGate>();
         services.AddSingleton<AuditSearch>();
-        services.AddSingleton<ModelGateway>();
-        services.AddHttpClient(ModelGateway.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
-            {
-                ConnectTimeout = sp.GetRequiredService<IOptions<LatchkeyServerOptions>>().Value.Gateway.ConnectTimeout,
-                AutomaticDecompression = DecompressionMethods.None,
-                UseCookies = false,
-                AllowAutoRedirect = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
     }
 
     private static void AddLatchkeyOAuth(this IServiceCollection services)

@@ -22,8 +22,12 @@ public sealed class ModelGatewayTests : IAsyncLifetime
         upstream = await FakeResponsesUpstream.StartAsync();
         factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?>
         {
-            ["Latchkey:Gateway:UpstreamBaseUrl"] = upstream.BaseUrl,
-            ["Latchkey:Gateway:UpstreamApiKey"] = FakeResponsesUpstream.ApiKey,
+            ["Latchkey:Gateway:Upstreams:0:Name"] = "openai",
+            ["Latchkey:Gateway:Upstreams:0:BaseUrl"] = upstream.BaseUrl,
+            ["Latchkey:Gateway:Upstreams:0:ApiKey"] = FakeResponsesUpstream.ApiKey,
+            ["Latchkey:Gateway:Upstreams:0:Default"] = "true",
+            ["Latchkey:Gateway:Upstreams:0:Organization"] = "org-operator",
+            ["Latchkey:Gateway:Upstreams:0:Project"] = "proj-operator",
             ["Latchkey:Gateway:RequestTimeout"] = "00:00:03",
             ["Latchkey:Gateway:MaxRequestBytes"] = "65536",
         });
@@ -78,6 +82,45 @@ public sealed class ModelGatewayTests : IAsyncLifetime
         Assert.Equal(200, detail["status"]!.GetValue<int>());
         Assert.Equal("oauth", detail["credential"]!.GetValue<string>());
         Assert.True(detail["bytes_out"]!.GetValue<long>() > 500);
+    }
+
+    [Fact]
+    public async Task Caller_headers_outside_the_allow_list_are_dropped_and_billing_comes_only_from_configuration()
+    {
+        // OWASP ASVS 5.0 V13.2 (least privilege toward back ends): the operator's key is sent with the operator's
+        // organisation and project; a caller cannot pick who is billed, pose as another address, or add headers.
+        factory.Get<Microsoft.Extensions.Options.IOptions<Configuration.LatchkeyServerOptions>>().Value.Gateway.Upstreams[0]
+            .Workspaces[team.WorkspaceId] = new Configuration.GatewayBillingOptions { Project = "proj-this-workspace" };
+        using var client = factory.CreateClient();
+        using var request = Responses(team.Members["member"].AccessToken);
+        foreach (var (name, value) in new[]
+        {
+            ("OpenAI-Organization", "org-attacker"), ("OpenAI-Project", "proj-attacker"), ("Forwarded", "for=203.0.113.9"),
+            ("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Host", "evil.example"), ("X-Real-IP", "203.0.113.9"), ("X-Custom", "anything"),
+            ("api-key", "sk-attacker"), ("Cookie", "a=b"), ("Idempotency-Key", "idem-1"), ("OpenAI-Beta", "responses=experimental"),
+            ("X-Client-Request-Id", "req-1"), ("Accept", "text/event-stream"),
+        })
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var forwarded = upstream.Requests.Single(r => r.Path == "/v1/responses");
+        Assert.Equal("Bearer " + FakeResponsesUpstream.ApiKey, forwarded.Authorization);
+        Assert.Equal("org-operator", forwarded.Headers["OpenAI-Organization"]);
+        Assert.Equal("proj-this-workspace", forwarded.Headers["OpenAI-Project"]);
+        Assert.Equal("idem-1", forwarded.Headers["Idempotency-Key"]);
+        Assert.Equal("responses=experimental", forwarded.Headers["OpenAI-Beta"]);
+        Assert.Equal("req-1", forwarded.Headers["X-Client-Request-Id"]);
+        Assert.Equal("text/event-stream", forwarded.Headers["Accept"]);
+        Assert.StartsWith("application/json", forwarded.Headers["Content-Type"], StringComparison.Ordinal);
+        foreach (var dropped in new[] { "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "X-Custom", "api-key", "Cookie", "chatgpt-account-id" })
+        {
+            Assert.False(forwarded.Headers.ContainsKey(dropped), dropped);
+        }
+
+        Assert.DoesNotContain(forwarded.Headers.Values, v => v.Contains("attacker", StringComparison.Ordinal) || v.Contains("203.0.113.9", StringComparison.Ordinal));
     }
 
     [Fact]
