@@ -22,6 +22,11 @@ public static class WhoamiEndpoint
             var client = c.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 100)] : null;
             var use = await tokens.AuthenticateAsync(bearer, client, c.Connection.RemoteIpAddress?.ToString(), "whoami", recordUse: true, c.RequestAborted);
             c.Response.Headers.CacheControl = "no-store";
+            if (!use.Succeeded && CodexRefusalRelay.ShouldRelay(c.Request, use.Error!))
+            {
+                return ApiResults.Json(CodexRefusalRelay.AnonymousMetadata());
+            }
+
             if (!use.Succeeded)
             {
                 if (use.Error!.Status == StatusCodes.Status401Unauthorized)

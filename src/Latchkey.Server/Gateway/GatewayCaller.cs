@@ -55,7 +55,7 @@ public sealed record GatewayCaller(string? UserId, string WorkspaceId, string Cr
                     : (null, key.Error);
             default:
                 return (null, new ServiceError(StatusCodes.Status401Unauthorized, "missing_credential",
-                    "Send `Authorization: Bearer` with a Latchkey sign-in token, an access token (at-…) or an API key (sk-lk-…)."));
+                    "No credential reached Latchkey. Sign in (`codex login --device-auth`, `latchkey login`) or send `Authorization: Bearer` with a sign-in token, an access token (at-…) or an API key (sk-lk-…)."));
         }
     }
 }
