@@ -23,6 +23,7 @@ public sealed class CliApp(CliConsole console)
         root.Subcommands.Add(LoginCommand.Create(this));
         root.Subcommands.Add(LogoutCommand.Create(this));
         root.Subcommands.Add(TokenCommand.Create(this));
+        root.Subcommands.Add(CodexCommand.Create(this));
         return root;
     }
 
