@@ -227,6 +227,44 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         AssertNoOutsideConnections();
     }
 
+    [Fact]
+    public async Task Latchkey_codex_setup_then_device_login_and_exec_go_through_the_gateway_and_nowhere_else()
+    {
+        using var cliHome = new TempDirectory();
+        var setup = await CliProcess.RunAsync(cliHome.Path, null, null, "codex", "setup", "--server", server.Issuer, "--codex-home", codexHome);
+        Assert.True(setup.ExitCode == 0, setup.Stdout + setup.Stderr);
+        Assert.Contains("CODEX_REVOKE_TOKEN_URL_OVERRIDE=" + server.Issuer + "/oauth/revoke", setup.Stdout, StringComparison.Ordinal);
+
+        using var login = CliProcess.StartCodex(codexHome, trap, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        await owner.ApproveDeviceAsync(UserCode().Match(Plain(await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l))))).Value);
+        Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
+
+        // No -c overrides: everything comes from the config.toml that setup wrote.
+        var run = await CliProcess.RunCodexAsync(codexHome, trap, null, null, "exec", "--skip-git-repo-check", "--sandbox", "read-only", "-m", "lk-test-model", "Say hello.");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
+        AssertNoOutsideConnections();
+    }
+
+    [Fact]
+    public async Task The_readme_config_blocks_load_in_codex()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var blocks = TomlBlock().Matches(readme).Select(m => m.Groups[1].Value).ToList();
+        Assert.True(blocks.Count >= 2, "the README has lost its config.toml examples");
+        foreach (var block in blocks)
+        {
+            using var home = new TempDirectory();
+            await File.WriteAllTextAsync(Path.Combine(home.Path, "config.toml"), block);
+
+            var status = await CliProcess.RunCodexAsync(home.Path, trap, null, null, "login", "status");
+
+            // Not signed in (exit 1, "Not logged in") is the expected answer; a config error stops codex before that.
+            Assert.True(status.Stdout.Contains("Not logged in", StringComparison.Ordinal) || status.Stderr.Contains("Not logged in", StringComparison.Ordinal),
+                block + "\n---\n" + status.Stdout + status.Stderr);
+        }
+    }
+
     private static long JwtExp(string jwt)
     {
         Assert.True(Latchkey.Protocol.Jwt.JwtCodec.TryDecodeUnverified(jwt, out _, out var claims));
@@ -241,6 +279,9 @@ public sealed partial class CodexCliTests : IAsyncLifetime
 
     [GeneratedRegex(@"This access token was revoked on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")]
     private static partial Regex RevokedOn();
+
+    [GeneratedRegex(@"```toml\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex TomlBlock();
 
     [GeneratedRegex(@"\x1B\[[0-9;]*m")]
     private static partial Regex Ansi();
