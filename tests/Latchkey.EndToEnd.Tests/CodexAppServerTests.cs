@@ -68,10 +68,10 @@ public sealed class CodexAppServerTests : IAsyncLifetime
         return command.ExecuteScalar() as string;
     }
 
-    /// <summary>Codex's loopback callback, followed without any proxy (it is on this machine).</summary>
+    /// <summary>Codex's loopback callback and its redirect to /success (codex finishes the login there), without a proxy.</summary>
     private static async Task FollowCallbackAsync(string callbackUrl)
     {
-        using var http = new HttpClient(new HttpClientHandler { UseProxy = false, AllowAutoRedirect = false });
+        using var http = new HttpClient(new HttpClientHandler { UseProxy = false, AllowAutoRedirect = true });
         using var response = await http.GetAsync(new Uri(callbackUrl));
     }
 
