@@ -19,6 +19,9 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 
     public LatchkeyClientOptions Options => options;
 
+    /// <summary>A token this close to expiry is not handed out on the "server unreachable" path: it would die in flight.</summary>
+    private static readonly TimeSpan ExpirySafety = TimeSpan.FromSeconds(10);
+
     private string RefreshLockPath => Path.Combine(options.Home, "refresh.lock");
 
     public Task<AuthDotJson?> LoadAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
@@ -43,7 +46,15 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 
         if (NeedsRefresh(auth))
         {
-            auth = await RefreshAsync(auth.Tokens?.RefreshToken, cancellationToken);
+            try
+            {
+                auth = await RefreshAsync(auth.Tokens?.RefreshToken, cancellationToken);
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.ServerUnreachable
+                && TokenClaims.GetExpiry(auth.Tokens?.AccessToken) is { } expiry && expiry > time.GetUtcNow() + ExpirySafety)
+            {
+                // A proactive refresh is an optimisation: while the server is briefly away, a token with time left still works.
+            }
         }
 
         return ToCredential(auth);

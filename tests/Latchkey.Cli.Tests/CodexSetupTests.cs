@@ -125,4 +125,49 @@ public sealed class CodexSetupTests : IDisposable
         Assert.Null(text);
         Assert.Contains("model_providers.latchkey", problem, StringComparison.Ordinal);
     }
+
+    private static bool Switch(TomlTable toml, string table, string key)
+        => toml.TryGetValue(table, out var t) && t is TomlTable tt && tt.TryGetValue(key, out var v) && v is false;
+
+    [Fact]
+    public void The_switches_that_stop_codex_calling_OpenAI_and_GitHub_are_written()
+    {
+        var (text, problem) = CodexConfigMerge.Merge(null, Server, "config.toml");
+
+        Assert.True(text is not null, problem);
+        var toml = TomlReader.Parse(text);
+        Assert.Equal(false, toml["check_for_update_on_startup"]);
+        Assert.True(Switch(toml, "analytics", "enabled"), text);
+        Assert.True(Switch(toml, "features", "plugins"), text);
+        Assert.True(Switch(toml, "features", "apps"), text);
+    }
+
+    [Fact]
+    public void Existing_features_tables_and_dotted_keys_are_set_in_place_keeping_the_users_other_features()
+    {
+        const string table = "check_for_update_on_startup = true\n\n[features]\nplugins = true\nweb_search_request = true\n\n[analytics]\nenabled = true\n";
+        const string dotted = "features.plugins = true\nfeatures.goals = true\nanalytics.enabled = true\n";
+        foreach (var before in new[] { table, dotted })
+        {
+            var (text, problem) = CodexConfigMerge.Merge(before, Server, "config.toml");
+
+            Assert.True(text is not null, problem);
+            var toml = TomlReader.Parse(text);
+            Assert.Equal(false, toml["check_for_update_on_startup"]);
+            Assert.True(Switch(toml, "analytics", "enabled"), text);
+            Assert.True(Switch(toml, "features", "plugins"), text);
+            Assert.True(Switch(toml, "features", "apps"), text);
+            Assert.Single((TomlTable)toml["features"], f => f.Key is "web_search_request" or "goals");
+            Assert.Equal(text, CodexConfigMerge.Merge(text, Server, "config.toml").Text);
+        }
+    }
+
+    [Fact]
+    public void Features_defined_inline_are_left_for_the_user()
+    {
+        var (text, problem) = CodexConfigMerge.Merge("features = { goals = true }\n", Server, "config.toml");
+
+        Assert.Null(text);
+        Assert.Contains("features.plugins = false", problem, StringComparison.Ordinal);
+    }
 }

@@ -44,7 +44,7 @@ internal static class CodexCommand
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 await WriteAtomicallyAsync(path, merged, ct);
-                await ctx.Console.Out.WriteLineAsync($"Updated {path}: model provider '{CodexConfigMerge.ProviderId}' ({server}/v1) and chatgpt_base_url ({server}/backend-api).");
+                await ctx.Console.Out.WriteLineAsync($"Updated {path}: model provider '{CodexConfigMerge.ProviderId}' ({server}/v1) and chatgpt_base_url ({server}/backend-api); update check, analytics, plugins and apps off (they call OpenAI and GitHub).");
             }
             else
             {

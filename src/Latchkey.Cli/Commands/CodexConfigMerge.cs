@@ -41,6 +41,8 @@ public static class CodexConfigMerge
         {
             ("model_provider", Quote(ProviderId)),
             ("chatgpt_base_url", Quote(server + "/backend-api")),
+            // The TUI's update check reads api.github.com (codex-rs/tui/src/updates.rs).
+            ("check_for_update_on_startup", "false"),
         };
 
         // Root keys: replace a one-line `key = value` in the root table, else add it at the top.
@@ -63,6 +65,15 @@ public static class CodexConfigMerge
         }
 
         lines.InsertRange(0, inserts);
+
+        foreach (var (section, key, value) in Switches)
+        {
+            var problem = SetInTable(lines, parsed, section, key, value);
+            if (problem is not null)
+            {
+                return (null, $"{source} {problem}");
+            }
+        }
 
         // The provider table: replace [model_providers.latchkey] if it is there as a table, else append it.
         var table = new[]
@@ -112,6 +123,76 @@ public static class CodexConfigMerge
         }
 
         return (merged, null);
+    }
+
+    /// <summary>
+    /// What stops codex 0.169.0 from calling OpenAI and GitHub on its own, whatever it is signed in to:
+    /// `analytics.enabled` the analytics events and the Statsig metrics sent to ab.chatgpt.com
+    /// (codex-rs/core/src/otel_init.rs); `features.plugins` the curated-plugin sync from github.com, api.github.com
+    /// and chatgpt.com/backend-api/plugins/export/curated, a URL that ignores `chatgpt_base_url`
+    /// (codex-rs/core-plugins/src/startup_sync.rs); `features.apps` the hosted `codex_apps` MCP server.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Table, string Key, string Value)> Switches =
+    [
+        ("analytics", "enabled", "false"),
+        ("features", "plugins", "false"),
+        ("features", "apps", "false"),
+    ];
+
+    /// <summary>
+    /// Sets `key = value` in the `[table]` section (replacing the key's line, or adding it under the header), or in a
+    /// root dotted `table.key = …` line, else appends the section. Null when done, else why the file is left alone.
+    /// </summary>
+    private static string? SetInTable(List<string> lines, TomlTable parsed, string table, string key, string value)
+    {
+        var header = lines.FindIndex(l => l.Trim() == $"[{table}]");
+        if (header >= 0)
+        {
+            var next = lines.FindIndex(header + 1, IsTableHeader);
+            var end = next < 0 ? lines.Count : next;
+            var at = lines.FindIndex(header + 1, end - header - 1, l => KeyOf(l) == key);
+            if (at >= 0)
+            {
+                lines[at] = $"{key} = {value}";
+            }
+            else
+            {
+                lines.Insert(header + 1, $"{key} = {value}");
+            }
+
+            return null;
+        }
+
+        var rootEnd = lines.FindIndex(IsTableHeader);
+        rootEnd = rootEnd < 0 ? lines.Count : rootEnd;
+        var dotted = lines.FindIndex(0, rootEnd, l => KeyOf(l) == $"{table}.{key}");
+        if (dotted >= 0)
+        {
+            lines[dotted] = $"{table}.{key} = {value}";
+            return null;
+        }
+
+        // The table is written as root dotted keys (`features.x = …`): add this one the same way, next to them.
+        var sibling = rootEnd == 0 ? -1 : lines.FindLastIndex(rootEnd - 1, rootEnd, l => KeyOf(l)?.StartsWith(table + ".", StringComparison.Ordinal) == true);
+        if (sibling >= 0)
+        {
+            lines.Insert(sibling + 1, $"{table}.{key} = {value}");
+            return null;
+        }
+
+        if (parsed.ContainsKey(table))
+        {
+            return $"sets {table} in a form this command does not rewrite; add {table}.{key} = {value} by hand.";
+        }
+
+        if (lines.Count > 0 && lines[^1].Trim().Length > 0)
+        {
+            lines.Add(string.Empty);
+        }
+
+        lines.Add($"[{table}]");
+        lines.Add($"{key} = {value}");
+        return null;
     }
 
     private static bool IsTableHeader(string line) => line.TrimStart().StartsWith('[');

@@ -37,7 +37,7 @@ internal static class LoginCommand
     private static async Task<int> LoginInteractiveAsync(CliContext ctx, bool device, CancellationToken ct)
     {
         ctx.Auth.CheckLoginMethodAllowed(LoginMethod.Workspace);
-        var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
+        var server = ctx.RequireServer();
         ctx.Detail($"Discovering {server} ...");
         var metadata = await ctx.OAuth.DiscoverAsync(server, ct);
         var ui = new ConsoleLoginUi(ctx.Console);
@@ -61,7 +61,7 @@ internal static class LoginCommand
 
         var auth = await ctx.Auth.CompleteLoginAsync(tokens, metadata.Issuer!, ctx.Options.ClientId, ct);
         var email = TokenClaims.GetEmail(auth.Tokens!.IdToken);
-        ctx.Console.Error.WriteLine();
+        ctx.Console.EndErrorLine();
         ctx.Console.Out.WriteLine($"Successfully logged in{(email is null ? string.Empty : " as " + email)}.");
         return ExitCodes.Success;
     }
@@ -95,7 +95,7 @@ internal static class LoginCommand
             return ExitCodes.Success;
         }
 
-        var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
+        var server = ctx.RequireServer();
         var who = await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, secret, ct);
         await ctx.Auth.SaveAccessTokenAsync(secret, who.WorkspaceId, server, ct);
         ctx.Console.Out.WriteLine($"Successfully logged in with access token {Protocol.Tokens.TokenFormat.Mask(secret)}{(who.Email is null ? string.Empty : " for " + who.Email)}.");
