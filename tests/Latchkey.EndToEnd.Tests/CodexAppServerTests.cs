@@ -30,6 +30,7 @@ public sealed class CodexAppServerTests : IAsyncLifetime
             ["Latchkey__RateLimits__SignInPerMinute"] = "1000",
         });
         owner = await HttpUser.CreateOwnerAsync(server);
+        CodexHome.WriteOffSwitches(codexHome);
     }
 
     public async ValueTask DisposeAsync()
@@ -94,7 +95,7 @@ public sealed class CodexAppServerTests : IAsyncLifetime
         Assert.Equal(server.Issuer, auth["tokens"]!["oauth_provenance"]!["issuer"]!.GetValue<string>());
         // The connector scopes were asked for and granted nothing (RFC 6749 §3.3).
         Assert.Equal("openid profile email offline_access", GrantScope());
-        Assert.True(trap.AttemptsExcept(CodexCliTests.AnalyticsHost).Count == 0, "codex tried to reach: " + string.Join(", ", trap.Attempts));
+        trap.AssertNoAttempts();
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class CodexAppServerTests : IAsyncLifetime
         Assert.True(completed["success"]!.GetValue<bool>(), completed.ToJsonString() + "\n" + app.Stderr);
         Assert.True(File.Exists(Path.Combine(codexHome, "auth.json")));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM grants WHERE revoked_at IS NULL"));
-        Assert.True(trap.AttemptsExcept(CodexCliTests.AnalyticsHost).Count == 0, "codex tried to reach: " + string.Join(", ", trap.Attempts));
+        trap.AssertNoAttempts();
     }
 
     [Fact]
