@@ -27,11 +27,25 @@ internal static class LoginCommand
                 throw new UsageException("Choose one of --device-auth, --with-api-key and --with-access-token.");
             }
 
+            EnsureKeyringUsable(ctx);
             return result.GetValue(withApiKey) ? LoginWithSecretAsync(ctx, LoginMethod.ApiKey, ct)
                 : result.GetValue(withAccessToken) ? LoginWithSecretAsync(ctx, LoginMethod.AccessToken, ct)
                 : LoginInteractiveAsync(ctx, result.GetValue(deviceAuth), ct);
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// A keyring that cannot be used is found out before anyone approves a sign-in in the browser, not after (when the
+    /// approved grant would be left behind with nowhere to keep it).
+    /// </summary>
+    private static void EnsureKeyringUsable(CliContext ctx)
+    {
+        if (ctx.Options.Config.CredentialsStore == Client.Configuration.LatchkeyConfig.StoreKeyring && !KeyringCredentialStore.Probe(out var reason))
+        {
+            throw new LatchkeyException(ErrorCodes.CredentialStoreUnavailable,
+                $"cli_auth_credentials_store = \"keyring\" ({Client.Configuration.ConfigLoader.DescribeLayer(ctx.Options.Config.SourceOf("cli_auth_credentials_store"))}), but the OS keyring is not usable: {reason?.TrimEnd('.')}. Set cli_auth_credentials_store = \"file\" (or \"auto\") instead.");
+        }
     }
 
     private static async Task<int> LoginInteractiveAsync(CliContext ctx, bool device, CancellationToken ct)

@@ -40,7 +40,7 @@ public sealed class LoopbackListener : IDisposable
         // Probably an earlier `latchkey login` left waiting: ask it to stop, then try again for a moment.
         try
         {
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, cancellationToken);
             using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{preferredPort}{CancelPath}"), linked.Token);
         }

@@ -82,14 +82,14 @@ public sealed class CodexAppServerSignInTests() : ServerTest(settings: new Dicti
         // after the exchange; refusing here means no grant is left behind that nobody holds.
         var (user, session) = await SignedInAsync();
         using var signedIn = session;
-        var before = (await Factory.Get<GrantRepository>().ListActiveForUserAsync(user.Id, 0, CancellationToken.None)).Count;
+        var before = (await Factory.Get<GrantRepository>().ListActiveSignInsForUserAsync(user.Id, 0, CancellationToken.None)).Count;
 
         var (response, _) = await session.GetAsync(CodexAuthorizeUrl(Pkce.CreateVerifier(), extra: new Dictionary<string, string?> { ["allowed_workspace_id"] = "ws_pinned_elsewhere" }));
 
         var query = QueryHelpers.ParseQuery(response.Headers.Location!.Query);
         Assert.Equal("access_denied", query["error"].ToString());
         Assert.False(query.ContainsKey("code"));
-        Assert.Equal(before, (await Factory.Get<GrantRepository>().ListActiveForUserAsync(user.Id, 0, CancellationToken.None)).Count);
+        Assert.Equal(before, (await Factory.Get<GrantRepository>().ListActiveSignInsForUserAsync(user.Id, 0, CancellationToken.None)).Count);
     }
 
     [Fact]
