@@ -24,6 +24,7 @@ public sealed class CliApp(CliConsole console)
         root.Subcommands.Add(LoginCommand.Create(this));
         root.Subcommands.Add(LogoutCommand.Create(this));
         root.Subcommands.Add(TokenCommand.Create(this));
+        root.Subcommands.Add(CodexCommand.Create(this));
         root.Subcommands.Add(CompletionCommand.Create(root));
         var help = root.Options.OfType<HelpOption>().Single();
         var withExamples = new HelpWithExamples((HelpAction)help.Action!);

@@ -63,8 +63,13 @@ public sealed class CliProcess : IDisposable
     /// <summary>The `codex` binary from npm @openai/codex (installed into tests/interop by scripts/install-test-deps.sh).</summary>
     public static string CodexPath => Path.Combine(RepositoryPaths.Root, "tests", "interop", "node_modules", ".bin", "codex");
 
-    public static CliProcess StartCodex(string codexHome, IDictionary<string, string>? environment, string? stdin, params string[] args)
+    /// <summary>Starts codex with every outside connection sent to <paramref name="trap"/> (refused and counted).</summary>
+    public static CliProcess StartCodex(string codexHome, OutsideConnectionTrap trap, IDictionary<string, string>? environment, string? stdin, params string[] args)
+        => Launch(CodexStartInfo(codexHome, trap, environment, args), stdin);
+
+    public static ProcessStartInfo CodexStartInfo(string codexHome, OutsideConnectionTrap trap, IDictionary<string, string>? environment, params string[] args)
     {
+        ArgumentNullException.ThrowIfNull(trap);
         var start = new ProcessStartInfo(CodexPath) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in args)
         {
@@ -78,17 +83,17 @@ public sealed class CliProcess : IDisposable
             start.Environment.Remove(name);
         }
 
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        foreach (var (k, v) in trap.Environment.Concat(environment ?? new Dictionary<string, string>()))
         {
             start.Environment[k] = v;
         }
 
-        return Launch(start, stdin);
+        return start;
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCodexAsync(string codexHome, IDictionary<string, string>? environment, string? stdin, params string[] args)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCodexAsync(string codexHome, OutsideConnectionTrap trap, IDictionary<string, string>? environment, string? stdin, params string[] args)
     {
-        using var codex = StartCodex(codexHome, environment, stdin, args);
+        using var codex = StartCodex(codexHome, trap, environment, stdin, args);
         var code = await codex.WaitAsync(TimeSpan.FromSeconds(90));
         return (code, codex.Stdout, codex.Stderr);
     }

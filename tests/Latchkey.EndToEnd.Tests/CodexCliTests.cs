@@ -14,6 +14,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
 {
     private const string LocalAccessDenied = "403 - Unauthorized. Contact your workspace administrator for access.";
     private readonly string codexHome = Directory.CreateTempSubdirectory("latchkey-codex-home-").FullName;
+    private readonly OutsideConnectionTrap trap = new();
     private FakeResponsesUpstream upstream = null!;
     private ServerProcess server = null!;
     private HttpUser owner = null!;
@@ -38,6 +39,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
             ["Latchkey__RateLimits__TokenEndpointPerMinute"] = "100000",
         });
         owner = await HttpUser.CreateOwnerAsync(server);
+        CodexHome.WriteOffSwitches(codexHome);
     }
 
     public async ValueTask DisposeAsync()
@@ -53,14 +55,21 @@ public sealed partial class CodexCliTests : IAsyncLifetime
             await upstream.DisposeAsync();
         }
 
+        await trap.DisposeAsync();
         Directory.Delete(codexHome, recursive: true);
     }
+
+    /// <summary>
+    /// Codex pointed at Latchkey (chatgpt_base_url, the issuer, the gateway) with the README's off switches reaches
+    /// no outside host at all.
+    /// </summary>
+    private void AssertNoOutsideConnections() => trap.AssertNoAttempts();
 
     private string[] Exec(params string[] extra) =>
     [
         "exec", "--skip-git-repo-check", "--sandbox", "read-only",
         "-c", $"model_providers.lk={{name=\"lk\",base_url=\"{server.Issuer}/v1\",wire_api=\"responses\",requires_openai_auth=true}}",
-        "-c", "model_provider=\"lk\"", "-m", "lk-test-model", .. extra, "Say hello.",
+        "-c", "model_provider=\"lk\"", "-c", $"chatgpt_base_url=\"{server.Issuer}/backend-api\"", "-m", "lk-test-model", .. extra, "Say hello.",
     ];
 
     private long Scalar(string sql)
@@ -84,7 +93,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
     [Fact]
     public async Task Device_login_approved_in_Chromium_then_exec_through_the_gateway_refreshes_and_logout_revokes()
     {
-        using var login = CliProcess.StartCodex(codexHome, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        using var login = CliProcess.StartCodex(codexHome, trap, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
         var codeLine = await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l)));
         var userCode = UserCode().Match(Plain(codeLine)).Value;
         Assert.Contains(server.Issuer + "/codex/device", login.Stdout + login.Stderr, StringComparison.Ordinal);
@@ -102,7 +111,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         }
 
         Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
-        var status = await CliProcess.RunCodexAsync(codexHome, null, null, "login", "status");
+        var status = await CliProcess.RunCodexAsync(codexHome, trap, null, null, "login", "status");
         Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
         Assert.Contains("Logged in using ChatGPT", status.Stdout + status.Stderr, StringComparison.Ordinal);
 
@@ -118,7 +127,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
             await Task.Delay(wait);
         }
 
-        var run = await CliProcess.RunCodexAsync(codexHome, null, null, Exec());
+        var run = await CliProcess.RunCodexAsync(codexHome, trap, null, null, Exec());
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
         Assert.True(Scalar("SELECT COUNT(*) FROM refresh_tokens") >= 2, "the server saw no refresh");
@@ -131,7 +140,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         var refresh = auth["tokens"]!["refresh_token"]!.GetValue<string>();
         var access = auth["tokens"]!["access_token"]!.GetValue<string>();
         Assert.NotEqual(firstRefresh, refresh);
-        var logout = await CliProcess.RunCodexAsync(codexHome, new Dictionary<string, string> { ["CODEX_REVOKE_TOKEN_URL_OVERRIDE"] = server.Issuer + "/oauth/revoke" }, null, "logout");
+        var logout = await CliProcess.RunCodexAsync(codexHome, trap, new Dictionary<string, string> { ["CODEX_REVOKE_TOKEN_URL_OVERRIDE"] = server.Issuer + "/oauth/revoke" }, null, "logout");
         Assert.True(logout.ExitCode == 0, logout.Stdout + logout.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri(server.Issuer) };
         using var refreshForm = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = "codex-cli" });
@@ -140,6 +149,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         using var userinfo = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
         userinfo.Headers.Authorization = new("Bearer", access);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.SendAsync(userinfo)).StatusCode);
+        AssertNoOutsideConnections();
     }
 
     [Fact]
@@ -151,29 +161,36 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         var (tokenId, secret) = await member.CreateAccessTokenAsync(workspace, "codex runner");
         var env = new Dictionary<string, string> { ["CODEX_AUTHAPI_BASE_URL"] = server.Issuer + "/api/accounts" };
 
-        var login = await CliProcess.RunCodexAsync(codexHome, env, secret, "login", "--with-access-token");
+        var login = await CliProcess.RunCodexAsync(codexHome, trap, env, secret, "login", "--with-access-token");
         Assert.True(login.ExitCode == 0, login.Stdout + login.Stderr);
-        var run = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        var run = await CliProcess.RunCodexAsync(codexHome, trap, env, null, Exec());
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
         Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.used'") >= 1, "no run-start check was recorded");
         Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND client_id = 'access_token'") >= 1);
 
-        // Local access switched off: the run-start check refuses the token, so the run gets nowhere. (Codex 0.169.0
-        // does not print the whoami refusal; it carries on without a credential, which the gateway refuses.)
+        // Local access switched off: the run-start check refuses the token, and the person reads the workspace's
+        // message in codex's own output (whoami lets the run keep the token; the gateway's refusal is what codex prints).
         await owner.SetPoliciesAsync(workspace, "device_sign_in_enabled", "member_access_tokens_enabled");
-        var refused = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        var refused = await CliProcess.RunCodexAsync(codexHome, trap, env, null, Exec());
         Assert.NotEqual(0, refused.ExitCode);
         Assert.DoesNotContain(FakeResponsesUpstream.ReplyText, refused.Stdout, StringComparison.Ordinal);
+        Assert.True(Plain(refused.Stdout + refused.Stderr).Contains(LocalAccessDenied, StringComparison.Ordinal), refused.Stdout + refused.Stderr);
         Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.refused' AND detail LIKE '%local_access_disabled%'") >= 1);
 
         // Back on, then the token is revoked in Latchkey: the next run is refused.
         await owner.SetPoliciesAsync(workspace, "local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled");
-        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, env, null, Exec())).ExitCode);
+        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, trap, env, null, Exec())).ExitCode);
         await member.RevokeAccessTokenAsync(workspace, tokenId);
-        var revoked = await CliProcess.RunCodexAsync(codexHome, env, null, Exec());
+        var revoked = await CliProcess.RunCodexAsync(codexHome, trap, env, null, Exec());
         Assert.NotEqual(0, revoked.ExitCode);
         Assert.DoesNotContain(FakeResponsesUpstream.ReplyText, revoked.Stdout, StringComparison.Ordinal);
+        Assert.True(RevokedOn().IsMatch(Plain(revoked.Stdout + revoked.Stderr)), revoked.Stdout + revoked.Stderr);
+
+        // Logging in again with the revoked token fails: nothing refused is saved.
+        var again = await CliProcess.RunCodexAsync(Directory.CreateTempSubdirectory("latchkey-codex-relogin-").FullName, trap, env, secret, "login", "--with-access-token");
+        Assert.NotEqual(0, again.ExitCode);
+        AssertNoOutsideConnections();
     }
 
     [Fact]
@@ -181,16 +198,17 @@ public sealed partial class CodexCliTests : IAsyncLifetime
     {
         var workspace = await owner.WorkspaceIdAsync();
         using var member = await HttpUser.JoinByInvitationAsync(server, await owner.InviteAsync(workspace, "member"));
-        using var login = CliProcess.StartCodex(codexHome, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        using var login = CliProcess.StartCodex(codexHome, trap, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
         var userCode = UserCode().Match(Plain(await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l))))).Value;
         await member.ApproveDeviceAsync(userCode, workspace);
         Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
-        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, null, null, Exec())).ExitCode);
+        Assert.Equal(0, (await CliProcess.RunCodexAsync(codexHome, trap, null, null, Exec())).ExitCode);
 
         await owner.SetPoliciesAsync(workspace, "device_sign_in_enabled");
-        var refused = await CliProcess.RunCodexAsync(codexHome, null, null, Exec());
+        var refused = await CliProcess.RunCodexAsync(codexHome, trap, null, null, Exec());
         Assert.NotEqual(0, refused.ExitCode);
         Assert.True(Plain(refused.Stdout + refused.Stderr).Contains(LocalAccessDenied, StringComparison.Ordinal), refused.Stdout + refused.Stderr);
+        AssertNoOutsideConnections();
     }
 
     [Fact]
@@ -201,9 +219,50 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         await owner.ApproveDeviceAsync(code);
         Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
 
-        var status = await CliProcess.RunCodexAsync(codexHome, null, null, "login", "status");
+        var status = await CliProcess.RunCodexAsync(codexHome, trap, null, null, "login", "status");
         Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
         Assert.Contains("Logged in using ChatGPT", status.Stdout + status.Stderr, StringComparison.Ordinal);
+        AssertNoOutsideConnections();
+    }
+
+    [Fact]
+    public async Task Latchkey_codex_setup_then_device_login_and_exec_go_through_the_gateway_and_nowhere_else()
+    {
+        using var cliHome = new TempDirectory();
+        // Setup alone writes the off switches: start from a codex home without a config.toml.
+        File.Delete(Path.Combine(codexHome, "config.toml"));
+        var setup = await CliProcess.RunAsync(cliHome.Path, null, null, "codex", "setup", "--server", server.Issuer, "--codex-home", codexHome);
+        Assert.True(setup.ExitCode == 0, setup.Stdout + setup.Stderr);
+        Assert.Contains("CODEX_REVOKE_TOKEN_URL_OVERRIDE=" + server.Issuer + "/oauth/revoke", setup.Stdout, StringComparison.Ordinal);
+
+        using var login = CliProcess.StartCodex(codexHome, trap, null, null, "login", "--device-auth", "--experimental_issuer", server.Issuer, "--experimental_client-id", "codex-cli");
+        await owner.ApproveDeviceAsync(UserCode().Match(Plain(await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l))))).Value);
+        Assert.True(await login.WaitAsync(TimeSpan.FromSeconds(60)) == 0, login.Stdout + login.Stderr);
+
+        // No -c overrides: everything comes from the config.toml that setup wrote.
+        var run = await CliProcess.RunCodexAsync(codexHome, trap, null, null, "exec", "--skip-git-repo-check", "--sandbox", "read-only", "-m", "lk-test-model", "Say hello.");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
+        AssertNoOutsideConnections();
+    }
+
+    [Fact]
+    public async Task The_readme_config_blocks_load_in_codex()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var blocks = TomlBlock().Matches(readme).Select(m => m.Groups[1].Value).ToList();
+        Assert.True(blocks.Count >= 2, "the README has lost its config.toml examples");
+        foreach (var block in blocks)
+        {
+            using var home = new TempDirectory();
+            await File.WriteAllTextAsync(Path.Combine(home.Path, "config.toml"), block);
+
+            var status = await CliProcess.RunCodexAsync(home.Path, trap, null, null, "login", "status");
+
+            // Not signed in (exit 1, "Not logged in") is the expected answer; a config error stops codex before that.
+            Assert.True(status.Stdout.Contains("Not logged in", StringComparison.Ordinal) || status.Stderr.Contains("Not logged in", StringComparison.Ordinal),
+                block + "\n---\n" + status.Stdout + status.Stderr);
+        }
     }
 
     private static long JwtExp(string jwt)
@@ -217,6 +276,12 @@ public sealed partial class CodexCliTests : IAsyncLifetime
 
     [GeneratedRegex(@"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")]
     private static partial Regex UserCode();
+
+    [GeneratedRegex(@"This access token was revoked on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")]
+    private static partial Regex RevokedOn();
+
+    [GeneratedRegex(@"```toml\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex TomlBlock();
 
     [GeneratedRegex(@"\x1B\[[0-9;]*m")]
     private static partial Regex Ansi();

@@ -19,6 +19,13 @@ public static class WhoamiEndpoint
         {
             var (caller, refusal) = await c.GetCallerAsync(BearerUse.Whoami);
             c.Response.Headers.CacheControl = "no-store";
+            if (caller is null && CodexRefusalRelay.ShouldRelay(c.Request, refusal!))
+            {
+                // A 200 that names nobody: no Bearer challenge on it.
+                c.Response.Headers.Remove("WWW-Authenticate");
+                return ApiResults.Json(CodexRefusalRelay.AnonymousMetadata());
+            }
+
             if (caller is null)
             {
                 return ApiResults.Problem(refusal!);

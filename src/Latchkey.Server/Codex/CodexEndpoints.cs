@@ -138,7 +138,9 @@ public static class CodexEndpoints
             return OAuthResponses.Error(new OAuthError("not_found", "This sign-in is not for that workspace.", StatusCodes.Status404NotFound));
         }
 
-        var origin = options.Value.Codex.WorkspaceBackendOrigin ?? options.Value.ResolveIssuer();
+        // An https origin (codex refuses others); with a plain-http issuer and no setting this is the http issuer,
+        // which codex refuses with a message that names the https requirement (start-up logs the same warning).
+        var origin = options.Value.Codex.ResolveWorkspaceBackendOrigin(options.Value.ResolveIssuer());
         return OAuthResponses.Json(new JsonObject
         {
             ["accounts"] = new JsonArray(new JsonObject

@@ -15,6 +15,26 @@ public sealed class CodexOptions
     /// </summary>
     public IList<string> ClientIdAliases { get; init; } = ["app_EMoamEEZ73f0CkXaXp7hrann"];
 
-    /// <summary>What /backend-api/wham/accounts/check names as the workspace's backend origin; defaults to the issuer.</summary>
+    /// <summary>
+    /// What /backend-api/wham/accounts/check names as the workspace's backend origin. Codex (app-server and TUI)
+    /// refuses anything but an https origin without credentials, path, query or fragment, and ends the sign-in with
+    /// "workspace backend must use an HTTPS origin without credentials". Unset: the issuer's origin. Set it when the
+    /// public issuer is plain http (loopback development); codex does not contact this origin during sign-in.
+    /// </summary>
     public string? WorkspaceBackendOrigin { get; set; }
+
+    /// <summary>The origin to name: the setting, else the issuer's origin (https or not; see <see cref="IsCodexBackendOrigin"/>).</summary>
+    public string ResolveWorkspaceBackendOrigin(string issuer)
+    {
+        var value = string.IsNullOrWhiteSpace(WorkspaceBackendOrigin) ? issuer : WorkspaceBackendOrigin;
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : value;
+    }
+
+    /// <summary>The rule codex 0.169.0 applies to `workspace_backend_origin` (app-server workspace routing).</summary>
+    public static bool IsCodexBackendOrigin(string? value)
+        => value is not null && value.Trim() == value
+            && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0
+            && string.IsNullOrEmpty(uri.UserInfo) && uri.AbsolutePath == "/"
+            && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment);
 }

@@ -39,6 +39,12 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add($"Latchkey:Issuer must use https unless it is a loopback address (got '{options.Issuer}').");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Codex.WorkspaceBackendOrigin) && !CodexOptions.IsCodexBackendOrigin(options.Codex.WorkspaceBackendOrigin))
+        {
+            // Codex refuses any other workspace_backend_origin and ends an app-server sign-in (codex-compat.md).
+            errors.Add($"Latchkey:Codex:WorkspaceBackendOrigin must be an https origin without credentials, path, query or fragment, e.g. https://latchkey.example.com (got '{options.Codex.WorkspaceBackendOrigin}').");
+        }
+
         foreach (var proxy in options.TrustedProxies)
         {
             if (!System.Net.IPAddress.TryParse(proxy, out _))

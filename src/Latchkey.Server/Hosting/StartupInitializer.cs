@@ -1,7 +1,9 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Hosting;
 
@@ -14,6 +16,7 @@ public sealed partial class StartupInitializer(
     SigningKeyService keys,
     UserRepository users,
     AccountService accounts,
+    IOptions<LatchkeyServerOptions> options,
     ILogger<StartupInitializer> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => InitializeAsync(printSetupLink: true, cancellationToken);
@@ -22,6 +25,12 @@ public sealed partial class StartupInitializer(
     {
         await migrator.MigrateAsync(cancellationToken);
         await keys.EnsureKeyAsync(cancellationToken);
+        var codex = options.Value.Codex;
+        if (codex.Enabled && !CodexOptions.IsCodexBackendOrigin(codex.ResolveWorkspaceBackendOrigin(options.Value.ResolveIssuer())))
+        {
+            LogCodexBackendOriginNotHttps(logger);
+        }
+
         if (printSetupLink && await users.CountAsync(cancellationToken) == 0)
         {
             var link = await accounts.CreateSetupLinkAsync(cancellationToken);
@@ -43,4 +52,7 @@ public sealed partial class StartupInitializer(
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Printed a setup link for the first owner account to the console")]
     private static partial void LogSetupLinkPrinted(ILogger logger);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "The issuer is not https, so sign-in through codex app-server and the Codex TUI ends with 'workspace backend must use an HTTPS origin'. Set Latchkey:Codex:WorkspaceBackendOrigin to an https origin")]
+    private static partial void LogCodexBackendOriginNotHttps(ILogger logger);
 }

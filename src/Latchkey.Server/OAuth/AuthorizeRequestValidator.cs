@@ -61,7 +61,7 @@ public sealed class AuthorizeRequestValidator(ClientRegistry clients)
             return Fail(OAuthErrors.InvalidRequest, "code_challenge must be a base64url SHA-256 digest (43 characters).", state);
         }
 
-        var scope = Scopes.Normalize(p["scope"]);
+        var scope = Scopes.Normalize(p["scope"], client.IgnoredScopes);
         if (scope is null)
         {
             return Fail(OAuthErrors.InvalidScope, $"Supported scopes: {string.Join(' ', Scopes.Supported)}.", state);

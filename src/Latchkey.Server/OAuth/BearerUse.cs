@@ -66,7 +66,7 @@ public sealed record BearerUse
         {
             (true, CredentialKinds.ApiKey) => Unauthorized("wrong_credential_type", "API keys (sk-lk-…) are for the model gateway. The workspace API takes a sign-in access token or an access token (at-…)."),
             (true, _) => Unauthorized("unauthorized", "Send `Authorization: Bearer <token>`: a sign-in access token or an access token (at-…)."),
-            _ => Unauthorized("missing_credential", "Send `Authorization: Bearer` with a Latchkey sign-in token, an access token (at-…) or an API key (sk-lk-…)."),
+            _ => Unauthorized("missing_credential", "No credential reached Latchkey. Sign in (`codex login --device-auth`, `latchkey login`) or send `Authorization: Bearer` with a sign-in token, an access token (at-…) or an API key (sk-lk-…)."),
         };
     }
 

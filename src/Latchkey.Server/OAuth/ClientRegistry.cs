@@ -28,6 +28,7 @@ public sealed class ClientRegistry
                 DisplayName = "Codex CLI",
                 // Loopback for the browser login (any port, RFC 8252 §7.3); the device flow's fixed callback.
                 RedirectUris = ["http://localhost/auth/callback", "http://127.0.0.1/auth/callback", options.Value.ResolveIssuer() + "/deviceauth/callback"],
+                IgnoredScopes = Scopes.CodexIgnored,
             };
             Add(codexClient);
             foreach (var alias in codex.ClientIdAliases.Where(a => !string.IsNullOrWhiteSpace(a)))

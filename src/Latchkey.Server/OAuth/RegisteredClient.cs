@@ -13,6 +13,9 @@ public sealed record RegisteredClient
 
     public bool AllowDeviceCode { get; init; } = true;
 
+    /// <summary>Scopes this client may ask for and is granted nothing for (RFC 6749 §3.3); see <see cref="Scopes.CodexIgnored"/>.</summary>
+    public IReadOnlyList<string> IgnoredScopes { get; init; } = [];
+
     public bool IsConfidential => SecretSha256 is not null;
 
     /// <summary>
