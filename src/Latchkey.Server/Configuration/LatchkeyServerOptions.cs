@@ -17,6 +17,8 @@ public sealed class LatchkeyServerOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    public KeyProtectionOptions KeyProtection { get; set; } = new();
+
     public TokenLifetimeOptions Lifetimes { get; set; } = new();
 
     public SignInSecurityOptions SignIn { get; set; } = new();

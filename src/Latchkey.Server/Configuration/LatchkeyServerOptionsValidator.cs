@@ -25,6 +25,21 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add("Latchkey:Database:ConnectionString is required when the provider is 'postgres'.");
         }
 
+        if (!string.IsNullOrEmpty(options.KeyProtection.Key))
+        {
+            if (!string.IsNullOrEmpty(options.KeyProtection.KeyFile))
+            {
+                errors.Add("Set Latchkey:KeyProtection:Key or Latchkey:KeyProtection:KeyFile, not both.");
+            }
+
+            Span<byte> key = stackalloc byte[48];
+            if (!Convert.TryFromBase64String(options.KeyProtection.Key.Trim(), key, out var length) || length != 32)
+            {
+                // The value itself is a secret: never echo it.
+                errors.Add("Latchkey:KeyProtection:Key must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`).");
+            }
+        }
+
         if (!Uri.TryCreate(options.ResolveIssuer(), UriKind.Absolute, out var issuer) || issuer.Scheme is not ("http" or "https")
             || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
         {

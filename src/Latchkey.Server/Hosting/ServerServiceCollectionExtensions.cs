@@ -66,7 +66,7 @@ public static class ServerServiceCollectionExtensions
             var connectionString = o.Database.ConnectionString;
             if (string.IsNullOrWhiteSpace(connectionString))
             {
-                Directory.CreateDirectory(o.DataDirectory);
+                OwnerOnlyFiles.EnsureDirectory(o.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(o.DataDirectory, "latchkey.db")}";
             }
 
@@ -91,8 +91,14 @@ public static class ServerServiceCollectionExtensions
     private static void AddLatchkeyKeys(this IServiceCollection services)
     {
         services.AddDataProtection().SetApplicationName("Latchkey");
+        services.AddSingleton<KeyProtectionKeyProvider>();
+        services.AddSingleton<KeyRingProtection>();
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
-            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<KeyRepository>(), sp.GetRequiredService<TimeProvider>())));
+        {
+            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<KeyRepository>(), sp.GetRequiredService<TimeProvider>());
+            // The key ring sits in the database next to what it protects; it is encrypted with a key kept outside.
+            o.XmlEncryptor = new KeyProtectionXmlEncryptor(sp.GetRequiredService<KeyProtectionKeyProvider>());
+        }));
         services.AddSingleton<SigningKeyService>();
     }
 

@@ -11,6 +11,7 @@ namespace Latchkey.Server.Hosting;
 /// </summary>
 public sealed partial class StartupInitializer(
     SchemaMigrator migrator,
+    KeyRingProtection keyRing,
     SigningKeyService keys,
     UserRepository users,
     AccountService accounts,
@@ -21,6 +22,7 @@ public sealed partial class StartupInitializer(
     public async Task InitializeAsync(bool printSetupLink, CancellationToken cancellationToken)
     {
         await migrator.MigrateAsync(cancellationToken);
+        await keyRing.ProtectAsync(cancellationToken);
         await keys.EnsureKeyAsync(cancellationToken);
         if (printSetupLink && await users.CountAsync(cancellationToken) == 0)
         {

@@ -66,6 +66,21 @@ public sealed class KeyRepository(IDbConnectionFactory db)
         return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY created_at").AsList();
     }
 
+    public async Task<IReadOnlyList<(string FriendlyName, string Xml)>> ListDataProtectionKeyRowsAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var rows = await c.QueryAsync<(string, string)>(new CommandDefinition(
+            "SELECT friendly_name, xml FROM data_protection_keys ORDER BY created_at", cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    public async Task ReplaceDataProtectionKeyAsync(string friendlyName, string xml, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE data_protection_keys SET xml = @xml WHERE friendly_name = @friendlyName", new { friendlyName, xml }, cancellationToken: cancellationToken));
+    }
+
     public void StoreDataProtectionKey(string friendlyName, string xml, long now)
     {
         using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
