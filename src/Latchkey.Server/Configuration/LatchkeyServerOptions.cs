@@ -19,6 +19,8 @@ public sealed class LatchkeyServerOptions
 
     public KeyProtectionOptions KeyProtection { get; set; } = new();
 
+    public SigningKeyOptions SigningKeys { get; set; } = new();
+
     public TokenLifetimeOptions Lifetimes { get; set; } = new();
 
     public SignInSecurityOptions SignIn { get; set; } = new();

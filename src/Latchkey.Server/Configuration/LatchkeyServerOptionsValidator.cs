@@ -80,6 +80,11 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add("Token lifetimes must be positive.");
         }
 
+        if (options.SigningKeys.CacheLifetime <= TimeSpan.Zero || options.SigningKeys.PropagationDelay <= options.SigningKeys.CacheLifetime)
+        {
+            errors.Add("Latchkey:SigningKeys:PropagationDelay must be longer than Latchkey:SigningKeys:CacheLifetime (a new key must reach every instance before it signs).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

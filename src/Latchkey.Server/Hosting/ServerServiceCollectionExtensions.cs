@@ -36,8 +36,10 @@ public static class ServerServiceCollectionExtensions
         services.AddLatchkeyAccounts();
         services.AddLatchkeyOAuth();
         services.AddLatchkeyWeb(builder.Configuration);
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
+        builder.AddLatchkeyLogging();
 
-        var options = builder.Configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
+        var options = Peek(builder.Configuration);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -50,6 +52,22 @@ public static class ServerServiceCollectionExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The settings needed while services are registered. A value that does not convert is not reported here but by
+    /// <see cref="ServerCommandLine"/> (every problem at once) or by options validation at start.
+    /// </summary>
+    private static LatchkeyServerOptions Peek(ConfigurationManager configuration)
+    {
+        try
+        {
+            return configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new LatchkeyServerOptions();
+        }
     }
 
     private static void AddLatchkeyStorage(this IServiceCollection services)
@@ -159,7 +177,7 @@ public static class ServerServiceCollectionExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
-        var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
+        var sessionLifetime = Peek(configuration).Lifetimes.Session;
         services.AddAuthentication(SessionSchemes.Session)
             .AddCookie(SessionSchemes.Session, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
             // Between the password and the second factor: proves only the password, lives 10 minutes.
