@@ -11,7 +11,7 @@ builder.Configuration.UseApplicationFolderSettings();
 builder.Configuration.AddCommandLine(commandArgs, ServerCommandLine.Switches.ToDictionary());
 builder.AddLatchkeyServer();
 // A failed start is reported by ServerCommandLine in one line; the host's own report is a stack trace.
-builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 var app = builder.Build();
 return await ServerCommandLine.RunAsync(app, args, commandArgs);
 

@@ -73,7 +73,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             server.process.Start();
             server.process.BeginOutputReadLine();
             server.process.BeginErrorReadLine();
-            var done = await Task.WhenAny(server.ready.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+            var done = await Task.WhenAny(server.ready.Task, Task.Delay(TimeSpan.FromSeconds(120)));
             if (done == server.ready.Task && server.ready.Task.Result is not null)
             {
                 return server;

@@ -130,6 +130,8 @@ public static class ServerCommandLine
         // an exception from start-up (options validation), so it is left to that.
         var kestrel = app.Services.GetRequiredService<IServer>().GetType().Namespace?.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) == true;
         var problems = kestrel ? FindProblems(settingArgs, app.Configuration) : [];
+        // Read now: once the host has run, its service provider is disposed.
+        var settings = problems.Count == 0 && kestrel ? app.Services.GetRequiredService<IOptions<LatchkeyServerOptions>>().Value : null;
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -151,7 +153,8 @@ public static class ServerCommandLine
             await app.RunAsync();
             return 0;
         }
-        catch (Exception e) when (Describe(e, app) is { } lines)
+        // Under a test host the exception is the test's to see.
+        catch (Exception e) when (kestrel && Describe(e, settings) is { } lines)
         {
             foreach (var line in lines)
             {
@@ -162,21 +165,21 @@ public static class ServerCommandLine
         }
     }
 
-    private static IReadOnlyList<string>? Describe(Exception e, WebApplication app)
+    private static IReadOnlyList<string>? Describe(Exception e, LatchkeyServerOptions? options)
     {
+        options ??= new LatchkeyServerOptions();
         if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
         {
             e = aggregate.InnerExceptions[0];
         }
 
-        var options = app.Services.GetRequiredService<IOptions<LatchkeyServerOptions>>();
         return e switch
         {
             StartupException s => [s.Message],
             OptionsValidationException v => [.. v.Failures],
             IOException { InnerException: AddressInUseException } =>
-                [$"cannot listen on {options.Value.ListenAddress}:{options.Value.Port}: address already in use. Stop what uses it or choose another --port."],
-            DbException db => [$"cannot open the {options.Value.Database.Provider} database: {db.Message.Split('\n')[0].Trim()}"],
+                [$"cannot listen on {options.ListenAddress}:{options.Port}: address already in use. Stop what uses it or choose another --port."],
+            DbException db => [$"cannot open the {options.Database.Provider} database: {db.Message.Split('\n')[0].Trim()}"],
             _ => null,
         };
     }

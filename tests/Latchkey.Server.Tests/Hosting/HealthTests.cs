@@ -39,7 +39,7 @@ public sealed class HealthTests
             {
                 Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = (string)tokens["refresh_token"]!, ["client_id"] = OAuthFlows.CliClient }),
             });
-            var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/workspaces");
+            var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
             api.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (string)tokens["access_token"]!);
             var (apiStatus, apiBody, apiRetry) = await SendAsync(client, api);
             var (pageStatus, pageBody, _) = await SendAsync(client, new HttpRequestMessage(HttpMethod.Get, "/invite/some-invitation-token"));
