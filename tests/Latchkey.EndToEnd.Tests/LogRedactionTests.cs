@@ -45,6 +45,7 @@ public sealed class LogRedactionTests
             ["code_challenge_method"] = "S256",
             ["state"] = state,
             ["scope"] = "openid profile email offline_access",
+            ["allowed_workspace_id"] = workspace, // the member belongs to two workspaces: skip the chooser
         });
         var callback = QueryHelpers.ParseQuery(new Uri(await member.AuthorizeAsync(authorize)).Query);
         var code = callback["code"].ToString();

@@ -37,7 +37,7 @@ public sealed class MultiInstanceKeyRotationTests
         var environment = new Dictionary<string, string>
         {
             ["Latchkey__Database__Provider"] = "postgres",
-            ["Latchkey__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString,
+            ["Latchkey__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { Database = name, Timeout = 60, CommandTimeout = 60 }.ConnectionString, // a loaded CI machine
             ["Latchkey__KeyProtection__Key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), // shared by both
             ["Latchkey__SigningKeys__CacheLifetime"] = "00:00:02",
             ["Latchkey__SigningKeys__PropagationDelay"] = "00:00:04",
