@@ -102,6 +102,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AccessTokenRepository>();
         services.AddSingleton<ApiKeyRepository>();
         services.AddSingleton<MaintenanceRepository>();
+        services.AddSingleton<WebSessionRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
@@ -123,6 +124,7 @@ public static class ServerServiceCollectionExtensions
     private static void AddLatchkeyAccounts(this IServiceCollection services)
     {
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
@@ -178,8 +180,15 @@ public static class ServerServiceCollectionExtensions
         });
 
         var sessionLifetime = Peek(configuration).Lifetimes.Session;
+        services.AddSingleton<WebSessions>();
+        services.AddSingleton<SessionCookieEvents>();
         services.AddAuthentication(SessionSchemes.Session)
-            .AddCookie(SessionSchemes.Session, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
+            // The cookie holds only a random session secret; SessionCookieEvents checks it against the server-side record on each request.
+            .AddCookie(SessionSchemes.Session, o =>
+            {
+                ConfigureCookie(o, "latchkey.session", sessionLifetime);
+                o.EventsType = typeof(SessionCookieEvents);
+            })
             // Between the password and the second factor: proves only the password, lives 10 minutes.
             .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
         services.AddAuthorization();
