@@ -39,6 +39,7 @@ public sealed class MultiInstanceKeyRotationTests
             ["Latchkey__Database__Provider"] = "postgres",
             ["Latchkey__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { Database = name, Timeout = 60, CommandTimeout = 60 }.ConnectionString, // a loaded CI machine
             ["Latchkey__KeyProtection__Key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), // shared by both
+            ["Latchkey__Issuer"] = "http://127.0.0.1:9", // one public URL for both instances, as behind a load balancer
             ["Latchkey__SigningKeys__CacheLifetime"] = "00:00:02",
             ["Latchkey__SigningKeys__PropagationDelay"] = "00:00:04",
             ["Latchkey__RateLimits__TokenEndpointPerMinute"] = "100000",

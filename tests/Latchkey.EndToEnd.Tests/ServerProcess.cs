@@ -25,9 +25,16 @@ public sealed partial class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory, "--issuer", Issuer })
+        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory })
         {
             start.ArgumentList.Add(a);
+        }
+
+        // Instances behind one public URL share an issuer, given in the environment; a lone server is its own issuer.
+        if (!environment.ContainsKey("Latchkey__Issuer"))
+        {
+            start.ArgumentList.Add("--issuer");
+            start.ArgumentList.Add(Issuer);
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
