@@ -12,6 +12,7 @@ using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -101,6 +102,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuditRepository>();
         services.AddSingleton<AccessTokenRepository>();
         services.AddSingleton<ApiKeyRepository>();
+        services.AddSingleton<CallerRepository>();
         services.AddSingleton<MaintenanceRepository>();
         services.AddSingleton<WebSessionRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
@@ -152,6 +154,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuthorizationCodeService>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<CallerResolver>();
         services.AddSingleton<DeviceAuthorizationService>();
         services.AddSingleton<RefreshTokenGrant>();
         services.AddSingleton<DeviceCodeGrant>();
@@ -190,7 +193,9 @@ public static class ServerServiceCollectionExtensions
                 o.EventsType = typeof(SessionCookieEvents);
             })
             // Between the password and the second factor: proves only the password, lives 10 minutes.
-            .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
+            .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)))
+            // The one front door for bearer credentials (sign-in JWT, at- token, sk-lk- key); asked for by bearer endpoints only.
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
 
         services.AddRateLimiter(o =>
