@@ -1,27 +1,19 @@
 using Latchkey.Server.Hosting;
 
-var commandArgs = OperatorCommands.IsOperatorCommand(args) ? args[1..] : args;
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
-builder.Configuration.AddCommandLine(commandArgs, new Dictionary<string, string>
+if (ServerCommandLine.TryAnswer(args, Console.Out, out var answered))
 {
-    ["--port"] = "Latchkey:Port",
-    ["--listen"] = "Latchkey:ListenAddress",
-    ["--issuer"] = "Latchkey:Issuer",
-    ["--data-dir"] = "Latchkey:DataDirectory",
-    ["--database"] = "Latchkey:Database:Provider",
-    ["--connection-string"] = "Latchkey:Database:ConnectionString",
-});
-builder.AddLatchkeyServer();
-
-var app = builder.Build();
-if (OperatorCommands.IsOperatorCommand(args))
-{
-    return await OperatorCommands.RunAsync(app, args);
+    return answered;
 }
 
-app.UseLatchkeyServer();
-await app.RunAsync();
-return 0;
+var commandArgs = OperatorCommands.IsOperatorCommand(args) ? args[1..] : args;
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
+builder.Configuration.UseApplicationFolderSettings();
+builder.Configuration.AddCommandLine(commandArgs, ServerCommandLine.Switches.ToDictionary());
+builder.AddLatchkeyServer();
+// A failed start is reported by ServerCommandLine in one line; the host's own report is a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+var app = builder.Build();
+return await ServerCommandLine.RunAsync(app, args, commandArgs);
 
 /// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
 public partial class Program;

@@ -20,7 +20,7 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.Contains("Applied: 0001_initial", migrate.Output, StringComparison.Ordinal);
         Assert.Contains("Schema is up to date.", migrateAgain.Output, StringComparison.Ordinal);
         Assert.Matches(@"http://127\.0\.0\.1:\d+/setup\?token=[A-Za-z0-9_\-]{43}", link.Output);
-        Assert.Contains("is active", rotate.Output, StringComparison.Ordinal);
+        Assert.Contains("is published now and signs from", rotate.Output, StringComparison.Ordinal);
 
         await using var server = await ServerProcess.StartAsync(dataDirectory);
         using var http = new HttpClient();

@@ -17,6 +17,9 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
     private const string Cli = "latchkey-cli";
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-refresh-" + Guid.NewGuid().ToString("N"));
 
+    // Codex is always started behind the trap, so a run never reaches past loopback.
+    private readonly OutsideConnectionTrap trap = new();
+
     private ServerProcess Server => fx.Server;
 
     private async Task<string> SignedInHomeAsync(string clientId = Cli, string? issuer = null)
@@ -60,7 +63,7 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
         Skip.IfCodexMissing();
         var r0 = await SignedInHomeAsync("codex-cli");
 
-        var both = new[] { CliProcess.StartCodex(home, null, null, Exec()), CliProcess.StartCodex(home, null, null, Exec()) };
+        var both = new[] { CliProcess.StartCodex(home, trap, null, null, Exec()), CliProcess.StartCodex(home, trap, null, null, Exec()) };
         var codes = await Task.WhenAll(both.Select(p => p.WaitAsync(TimeSpan.FromSeconds(90))));
         var output = string.Join("\n", both.Select(p => p.Stdout + p.Stderr));
         foreach (var p in both)
@@ -73,7 +76,7 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
         await Task.Delay(RefreshFixture.AfterWindow);
         RefreshFixture.ExpireStoredAccessToken(home);
 
-        var third = await CliProcess.RunCodexAsync(home, null, null, Exec());
+        var third = await CliProcess.RunCodexAsync(home, trap, null, null, Exec());
 
         Assert.True(third.ExitCode == 0, third.Stdout + third.Stderr);
         Assert.Contains(FakeResponsesUpstream.ReplyText, third.Stdout, StringComparison.Ordinal);
@@ -247,6 +250,7 @@ public sealed class RefreshTests(RefreshFixture fx) : IClassFixture<RefreshFixtu
 
     public void Dispose()
     {
+        trap.DisposeAsync().AsTask().GetAwaiter().GetResult();
         try
         {
             Directory.Delete(home, recursive: true);

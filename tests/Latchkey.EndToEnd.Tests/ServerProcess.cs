@@ -14,7 +14,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly TaskCompletionSource<string?> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? setupLink;
 
-    private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment)
+    private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment, string? workingDirectory)
     {
         Port = port;
         DataDirectory = dataDirectory;
@@ -23,10 +23,18 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory, "--issuer", Issuer })
+        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory })
         {
             start.ArgumentList.Add(a);
+        }
+
+        // Instances behind one public URL share an issuer, given in the environment; a lone server is its own issuer.
+        if (!environment.ContainsKey("Latchkey__Issuer"))
+        {
+            start.ArgumentList.Add("--issuer");
+            start.ArgumentList.Add(Issuer);
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
@@ -67,15 +75,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartAsync(IDictionary<string, string>? environment = null)
         => StartAsync(Directory.CreateTempSubdirectory("latchkey-e2e-").FullName, environment);
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>());
+            var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>(), workingDirectory);
             server.process.Start();
             server.process.BeginOutputReadLine();
             server.process.BeginErrorReadLine();
-            var done = await Task.WhenAny(server.ready.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+            var done = await Task.WhenAny(server.ready.Task, Task.Delay(TimeSpan.FromSeconds(120)));
             if (done == server.ready.Task && server.ready.Task.Result is not null)
             {
                 return server;

@@ -17,6 +17,10 @@ public sealed class LatchkeyServerOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    public KeyProtectionOptions KeyProtection { get; set; } = new();
+
+    public SigningKeyOptions SigningKeys { get; set; } = new();
+
     public TokenLifetimeOptions Lifetimes { get; set; } = new();
 
     public SignInSecurityOptions SignIn { get; set; } = new();

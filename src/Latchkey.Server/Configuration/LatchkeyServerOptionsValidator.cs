@@ -28,6 +28,21 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add("Latchkey:Database:ConnectionString is required when the provider is 'postgres'.");
         }
 
+        if (!string.IsNullOrEmpty(options.KeyProtection.Key))
+        {
+            if (!string.IsNullOrEmpty(options.KeyProtection.KeyFile))
+            {
+                errors.Add("Set Latchkey:KeyProtection:Key or Latchkey:KeyProtection:KeyFile, not both.");
+            }
+
+            Span<byte> key = stackalloc byte[48];
+            if (!Convert.TryFromBase64String(options.KeyProtection.Key.Trim(), key, out var length) || length != 32)
+            {
+                // The value itself is a secret: never echo it.
+                errors.Add("Latchkey:KeyProtection:Key must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`).");
+            }
+        }
+
         if (!Uri.TryCreate(options.ResolveIssuer(), UriKind.Absolute, out var issuer) || issuer.Scheme is not ("http" or "https")
             || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
         {
@@ -72,6 +87,11 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
         if (options.Lifetimes.AccessToken <= TimeSpan.Zero || options.Lifetimes.RefreshToken <= TimeSpan.Zero)
         {
             errors.Add("Token lifetimes must be positive.");
+        }
+
+        if (options.SigningKeys.CacheLifetime <= TimeSpan.Zero || options.SigningKeys.PropagationDelay <= options.SigningKeys.CacheLifetime)
+        {
+            errors.Add("Latchkey:SigningKeys:PropagationDelay must be longer than Latchkey:SigningKeys:CacheLifetime (a new key must reach every instance before it signs).");
         }
 
         if (options.Lifetimes.RefreshRetryWindow <= TimeSpan.Zero || options.Lifetimes.RefreshRetryWindow > TimeSpan.FromMinutes(5))

@@ -35,8 +35,8 @@ public static class OperatorCommands
                 return 0;
             case "rotate-keys":
                 await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
-                var kid = await services.GetRequiredService<SigningKeyService>().RotateAsync(CancellationToken.None);
-                Console.WriteLine($"New signing key {kid} is active; the previous key stays in JWKS until its tokens expire.");
+                var (kid, activatesAt) = await services.GetRequiredService<SigningKeyService>().RotateAsync(CancellationToken.None);
+                Console.WriteLine($"New signing key {kid} is published now and signs from {activatesAt:u}, once every instance has it; the previous key stays in JWKS until its tokens expire.");
                 return 0;
             case "verify-email":
                 if (args.Length < 2 || args[1].StartsWith('-'))

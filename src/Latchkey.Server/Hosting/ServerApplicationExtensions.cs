@@ -4,6 +4,8 @@ using Latchkey.Server.Configuration;
 using Latchkey.Server.Gateway;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Web;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Latchkey.Server.Hosting;
 
@@ -30,12 +32,7 @@ public static class ServerApplicationExtensions
             app.UseForwardedHeaders();
         }
 
-        app.UseExceptionHandler(error => error.Run(async context =>
-        {
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync("{\"error\":\"server_error\",\"error_description\":\"An unexpected error occurred.\"}");
-        }));
+        app.UseExceptionHandler(error => error.Run(ErrorResponses.WriteAsync));
         // Empty error responses of pages get a readable page; API and OAuth errors always carry their own body.
         app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.Use(async (context, next) =>
@@ -65,6 +62,19 @@ public static class ServerApplicationExtensions
         return app;
     }
 
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        if (report.Status == HealthStatus.Healthy)
+        {
+            return context.Response.WriteAsync("ok");
+        }
+
+        context.Response.Headers.RetryAfter = ErrorResponses.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return context.Response.WriteAsync("unavailable: " + string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}")));
+    }
+
     private static void MapLatchkeyProtocol(this WebApplication app)
     {
         app.MapGet("/.well-known/openid-configuration", (ProtocolEndpoints e) => e.Discovery());
@@ -75,7 +85,9 @@ public static class ServerApplicationExtensions
         app.MapPost("/oauth/revoke", (ProtocolEndpoints e, HttpContext c) => e.Revoke(c)).RequireRateLimiting("token").OAuthEndpoint();
         app.MapPost("/oauth/introspect", (ProtocolEndpoints e, HttpContext c) => e.Introspect(c)).RequireRateLimiting("token").OAuthEndpoint();
         app.MapMethods("/oauth/userinfo", [HttpMethods.Get, HttpMethods.Post], (ProtocolEndpoints e, HttpContext c) => e.UserInfo(c)).OAuthEndpoint();
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        // Liveness runs no check at all (the process answers); readiness runs the checks tagged "ready".
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
         foreach (var (path, body, type) in new[] { ("/css/site.css", SiteCss, "text/css; charset=utf-8"), ("/js/console.js", ConsoleJs, "text/javascript; charset=utf-8") })
         {
             app.MapGet(path, () => Results.Bytes(body.Value, type))

@@ -38,8 +38,10 @@ public static class ServerServiceCollectionExtensions
         services.AddLatchkeyOAuth();
         services.AddLatchkeyWeb(builder.Configuration);
         services.AddLatchkeyGateway();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
+        builder.AddLatchkeyLogging();
 
-        var options = builder.Configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
+        var options = Peek(builder.Configuration);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -52,6 +54,22 @@ public static class ServerServiceCollectionExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The settings needed while services are registered. A value that does not convert is not reported here but by
+    /// <see cref="ServerCommandLine"/> (every problem at once) or by options validation at start.
+    /// </summary>
+    private static LatchkeyServerOptions Peek(ConfigurationManager configuration)
+    {
+        try
+        {
+            return configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new LatchkeyServerOptions();
+        }
     }
 
     private static void AddLatchkeyStorage(this IServiceCollection services)
@@ -68,7 +86,7 @@ public static class ServerServiceCollectionExtensions
             var connectionString = o.Database.ConnectionString;
             if (string.IsNullOrWhiteSpace(connectionString))
             {
-                Directory.CreateDirectory(o.DataDirectory);
+                OwnerOnlyFiles.EnsureDirectory(o.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(o.DataDirectory, "latchkey.db")}";
             }
 
@@ -95,8 +113,14 @@ public static class ServerServiceCollectionExtensions
     private static void AddLatchkeyKeys(this IServiceCollection services)
     {
         services.AddDataProtection().SetApplicationName("Latchkey");
+        services.AddSingleton<KeyProtectionKeyProvider>();
+        services.AddSingleton<KeyRingProtection>();
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
-            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<KeyRepository>(), sp.GetRequiredService<TimeProvider>())));
+        {
+            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<KeyRepository>(), sp.GetRequiredService<TimeProvider>());
+            // The key ring sits in the database next to what it protects; it is encrypted with a key kept outside.
+            o.XmlEncryptor = new KeyProtectionXmlEncryptor(sp.GetRequiredService<KeyProtectionKeyProvider>());
+        }));
         services.AddSingleton<SigningKeyService>();
     }
 
@@ -149,7 +173,7 @@ public static class ServerServiceCollectionExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
-        var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
+        var sessionLifetime = Peek(configuration).Lifetimes.Session;
         services.AddSingleton<WebSessions>();
         services.AddSingleton<SessionCookieEvents>();
         services.AddAuthentication(SessionSchemes.Session)

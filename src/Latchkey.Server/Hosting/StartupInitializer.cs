@@ -13,6 +13,7 @@ namespace Latchkey.Server.Hosting;
 /// </summary>
 public sealed partial class StartupInitializer(
     SchemaMigrator migrator,
+    KeyRingProtection keyRing,
     SigningKeyService keys,
     UserRepository users,
     AccountService accounts,
@@ -24,6 +25,7 @@ public sealed partial class StartupInitializer(
     public async Task InitializeAsync(bool printSetupLink, CancellationToken cancellationToken)
     {
         await migrator.MigrateAsync(cancellationToken);
+        await keyRing.ProtectAsync(cancellationToken);
         await keys.EnsureKeyAsync(cancellationToken);
         var codex = options.Value.Codex;
         if (codex.Enabled && !CodexOptions.IsCodexBackendOrigin(codex.ResolveWorkspaceBackendOrigin(options.Value.ResolveIssuer())))

@@ -52,6 +52,19 @@ public sealed partial class SchemaMigrator(IDbConnectionFactory connections, ILo
         return applied;
     }
 
+    /// <summary>The migrations this build has that the database has not recorded: empty when the schema is current.</summary>
+    public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var tableExists = connections.Engine == DatabaseEngine.Sqlite
+            ? await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") > 0
+            : await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('schema_migrations') IS NOT NULL");
+        var done = tableExists
+            ? (await connection.QueryAsync<string>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal)
+            : [];
+        return LoadMigrations(connections.Engine).Select(m => m.Version).Where(v => !done.Contains(v)).ToList();
+    }
+
     private async Task<DbTransaction> BeginLockedAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         // Microsoft.Data.Sqlite starts transactions with BEGIN IMMEDIATE (the write lock up front), so two

@@ -19,6 +19,10 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         this.connectionString = builder.ToString();
         DataSource = builder.DataSource;
+        if (builder.Mode != SqliteOpenMode.Memory)
+        {
+            OwnerOnlyFiles.PrepareSqliteFiles(DataSource);
+        }
     }
 
     public DatabaseEngine Engine => DatabaseEngine.Sqlite;

@@ -14,6 +14,9 @@ public sealed class CapturedLog : ILoggerProvider
     public IEnumerable<CapturedLogEntry> WithStackTraces(int skip = 0)
         => entries.Skip(skip).Where(e => e.Exception is not null || e.Message.Contains("\n   at ", StringComparison.Ordinal));
 
+    /// <summary>Each entry as one line of text, for tests that look for (or for the absence of) some text.</summary>
+    public IEnumerable<string> Lines => entries.Select(e => $"{e.Level} {e.Category} {e.Message} {e.Exception}");
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

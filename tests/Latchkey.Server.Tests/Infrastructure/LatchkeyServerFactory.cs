@@ -8,8 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Latchkey.Server.Tests.Infrastructure;
 
 /// <summary>An in-process Latchkey server on a fresh database, with a clock the test controls.</summary>
-public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, string?>? settings = null, bool ownsDatabase = true) : WebApplicationFactory<Program>
 {
+    // Each server gets its own data directory, where the first start creates its key-protection key.
+    private readonly string dataDirectory = Directory.CreateTempSubdirectory("latchkey-data-").FullName;
+
     public const string Issuer = "http://localhost";
     public const string ResourceServerId = "test-resource-server";
     public const string ResourceServerSecret = "resource-server-secret-for-tests-0123456789";
@@ -37,7 +40,7 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
         var config = new Dictionary<string, string?>
         {
             ["Latchkey:Issuer"] = Issuer,
-            ["Latchkey:DataDirectory"] = Path.GetTempPath(),
+            ["Latchkey:DataDirectory"] = dataDirectory,
             ["Latchkey:Database:Provider"] = database.Provider,
             ["Latchkey:Database:ConnectionString"] = database.ConnectionString,
             ["Latchkey:Clients:0:ClientId"] = ResourceServerId,
@@ -82,6 +85,17 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await database.DisposeAsync();
+        if (ownsDatabase)
+        {
+            await database.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

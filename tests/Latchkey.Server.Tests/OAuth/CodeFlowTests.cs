@@ -320,18 +320,23 @@ public abstract class CodeFlowTests(DatabaseEngine engine) : ServerTest(engine)
     }
 
     [Fact]
-    public async Task SigningKeyRotation_OldTokensStillVerify_NewTokensUseNewKey()
+    public async Task SigningKeyRotation_NewKeyIsPublishedFirst_SignsAfterThePropagationDelay_OldTokensStillVerify()
     {
         var (_, before) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
-        var newKid = await Factory.Get<SigningKeyService>().RotateAsync(CancellationToken.None);
+        var (newKid, activatesAt) = await Factory.Get<SigningKeyService>().RotateAsync(CancellationToken.None);
 
-        var (_, after) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
         var jwks = JsonNode.Parse(await Factory.CreateClient().GetStringAsync(new Uri("/.well-known/jwks.json", UriKind.Relative)))!["keys"]!.AsArray();
+        var (_, during) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
+        Factory.Clock.Advance(activatesAt - Factory.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
+        var (_, after) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
 
-        Assert.Equal(HttpStatusCode.OK, (await UserInfoAsync(Factory.CreateClient(), (string)before["access_token"]!)).StatusCode);
-        JwtCodec.TryDecodeUnverified((string)after["access_token"]!, out var header, out _);
-        Assert.Equal(newKid, header.KeyId);
         Assert.Equal(2, jwks.Count);
+        Assert.Contains(jwks, k => (string?)k!["kid"] == newKid); // published at once
+        JwtCodec.TryDecodeUnverified((string)during["access_token"]!, out var duringHeader, out _);
+        Assert.NotEqual(newKid, duringHeader.KeyId); // but not signing before every instance can have it
+        JwtCodec.TryDecodeUnverified((string)after["access_token"]!, out var afterHeader, out _);
+        Assert.Equal(newKid, afterHeader.KeyId);
+        Assert.Equal(HttpStatusCode.OK, (await UserInfoAsync(Factory.CreateClient(), (string)before["access_token"]!)).StatusCode);
     }
 
     protected static async Task<HttpResponseMessage> UserInfoAsync(HttpClient client, string token)

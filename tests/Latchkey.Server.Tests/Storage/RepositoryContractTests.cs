@@ -246,19 +246,20 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
     }
 
     [Fact]
-    public async Task SigningKeys_FirstKeyCreatedOnce_RotationRetiresPrevious()
+    public async Task SigningKeys_FirstKeyCreatedOnce_RotationRetiresPreviousWhenTheNewOneActivates()
     {
         var keys = new KeyRepository(Db);
         var row = new SigningKeyRow { Kid = "k1", PublicKey = "p", PrivateKeyProtected = "s", CreatedAt = 1 };
 
         Assert.True(await keys.TryAddFirstSigningKeyAsync(row, CancellationToken.None));
         Assert.False(await keys.TryAddFirstSigningKeyAsync(row with { Kid = "k2" }, CancellationToken.None));
-        await keys.AddActiveSigningKeyAsync(row with { Kid = "k3", CreatedAt = 2 }, CancellationToken.None);
+        await keys.AddSigningKeyAsync(row with { Kid = "k3", CreatedAt = 2, ActivateAt = 5 }, CancellationToken.None);
+        await keys.AddSigningKeyAsync(row with { Kid = "k4", CreatedAt = 3, ActivateAt = 9 }, CancellationToken.None);
 
         var all = await keys.ListSigningKeysAsync(CancellationToken.None);
-        Assert.Equal(["k3", "k1"], all.Select(k => k.Kid));
-        Assert.Null(all[0].RetiredAt);
-        Assert.Equal(2, all[1].RetiredAt);
+        Assert.Equal(["k4", "k3", "k1"], all.Select(k => k.Kid));
+        Assert.Equal([null, 9L, 5L], all.Select(k => k.RetiredAt));
+        Assert.Equal([9L, 5L, null], all.Select(k => k.ActivateAt));
     }
 
     [Fact]

@@ -10,20 +10,24 @@ public sealed class KeyRepository(IDbConnectionFactory db)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         var rows = await c.QueryAsync<SigningKeyRow>(new CommandDefinition(
-            "SELECT kid, public_key, private_key_protected, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid",
+            "SELECT kid, public_key, private_key_protected, created_at, activate_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid",
             cancellationToken: cancellationToken));
         return rows.AsList();
     }
 
-    /// <summary>Adds a key and retires every other active key, atomically.</summary>
-    public async Task AddActiveSigningKeyAsync(SigningKeyRow row, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a key that signs from its ActivateAt, and retires every key not yet retired at that same moment, atomically:
+    /// the current key keeps signing until the new one takes over.
+    /// </summary>
+    public async Task AddSigningKeyAsync(SigningKeyRow row, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(row);
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE signing_keys SET retired_at = @now WHERE retired_at IS NULL", new { now = row.CreatedAt }, tx, cancellationToken: cancellationToken));
+            "UPDATE signing_keys SET retired_at = @at WHERE retired_at IS NULL OR retired_at > @at", new { at = row.ActivateAt ?? row.CreatedAt }, tx, cancellationToken: cancellationToken));
         await c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, NULL)",
+            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, activate_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, @ActivateAt, NULL)",
             row, tx, cancellationToken: cancellationToken));
         await tx.CommitAsync(cancellationToken);
     }
@@ -46,7 +50,7 @@ public sealed class KeyRepository(IDbConnectionFactory db)
         }
 
         await c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, NULL)",
+            "INSERT INTO signing_keys (kid, public_key, private_key_protected, created_at, activate_at, retired_at) VALUES (@Kid, @PublicKey, @PrivateKeyProtected, @CreatedAt, @ActivateAt, NULL)",
             row, tx, cancellationToken: cancellationToken));
         await tx.CommitAsync(cancellationToken);
         return true;
@@ -64,6 +68,21 @@ public sealed class KeyRepository(IDbConnectionFactory db)
         // IXmlRepository is synchronous by contract.
         using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
         return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY created_at").AsList();
+    }
+
+    public async Task<IReadOnlyList<(string FriendlyName, string Xml)>> ListDataProtectionKeyRowsAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var rows = await c.QueryAsync<(string, string)>(new CommandDefinition(
+            "SELECT friendly_name, xml FROM data_protection_keys ORDER BY created_at", cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    public async Task ReplaceDataProtectionKeyAsync(string friendlyName, string xml, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE data_protection_keys SET xml = @xml WHERE friendly_name = @friendlyName", new { friendlyName, xml }, cancellationToken: cancellationToken));
     }
 
     public void StoreDataProtectionKey(string friendlyName, string xml, long now)

@@ -12,5 +12,9 @@ public sealed record SigningKeyRow
 
     public long CreatedAt { get; init; }
 
+    /// <summary>When the key starts signing; until then it is only published. Null: from creation.</summary>
+    public long? ActivateAt { get; init; }
+
+    /// <summary>When the key stopped (or will stop) signing; it stays published for the token lifetime after.</summary>
     public long? RetiredAt { get; init; }
 }

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+
+namespace Latchkey.Server.Hosting;
+
+public static class ServerLogging
+{
+    /// <summary>
+    /// appsettings.json is read from the application's own folder, not the working directory: the file that quiets
+    /// request logging must apply wherever the server is started from.
+    /// </summary>
+    public static void UseApplicationFolderSettings(this ConfigurationManager configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        IList<IConfigurationSource> sources = configuration.Sources;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is JsonConfigurationSource { Path: { } path } json && path.StartsWith("appsettings", StringComparison.OrdinalIgnoreCase))
+            {
+                sources[i] = new JsonConfigurationSource
+                {
+                    Path = path,
+                    Optional = json.Optional,
+                    ReloadOnChange = false,
+                    FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// JSON console output on request (`Latchkey:Logging:Format=json`), and the redaction layer in front of every log
+    /// provider registered so far. Call after the providers are added.
+    /// </summary>
+    public static WebApplicationBuilder AddLatchkeyLogging(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (string.Equals(builder.Configuration["Latchkey:Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
+        }
+
+        var services = builder.Services;
+        for (var i = 0; i < services.Count; i++)
+        {
+            var descriptor = services[i];
+            if (descriptor.ServiceType == typeof(ILoggerProvider) && !descriptor.IsKeyedService)
+            {
+                services[i] = ServiceDescriptor.Singleton<ILoggerProvider>(sp => new RedactingLoggerProvider(Create(sp, descriptor)));
+            }
+        }
+
+        return builder;
+    }
+
+    private static ILoggerProvider Create(IServiceProvider services, ServiceDescriptor descriptor)
+        => (ILoggerProvider)(descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
+}
