@@ -15,7 +15,9 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
         string? ipAddress = null,
         JsonObject? detail = null,
         CancellationToken cancellationToken = default)
-        => repository.AppendAsync(
+    {
+        AuditMetrics.Count(eventType);
+        return repository.AppendAsync(
             new AuditEventRow
             {
                 OccurredAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -27,4 +29,5 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
                 Detail = detail?.ToJsonString(),
             },
             cancellationToken);
+    }
 }

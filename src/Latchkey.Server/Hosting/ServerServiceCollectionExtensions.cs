@@ -49,6 +49,8 @@ public static class ServerServiceCollectionExtensions
             builder.WebHost.UseUrls($"http://{(options.ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.ListenAddress}]" : options.ListenAddress)}:{options.Port}");
         }
 
+        builder.AddLatchkeyMetrics(options.Metrics);
+
         return builder;
     }
 

@@ -34,6 +34,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var connection = new SqliteConnection(connectionString);
         try
         {
@@ -41,7 +42,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
             using var command = connection.CreateCommand();
             command.CommandText = ConnectionPragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
+            return new MeteredDbConnection(connection, "sqlite", started);
         }
         catch
         {
