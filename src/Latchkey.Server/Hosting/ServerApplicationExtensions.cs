@@ -59,6 +59,7 @@ public static class ServerApplicationExtensions
         app.MapCodex();
         ModelGateway.Map(app);
         app.MapLatchkeyApi();
+        app.MapLatchkeyOpenApi();
         app.MapRazorPages();
         return app;
     }

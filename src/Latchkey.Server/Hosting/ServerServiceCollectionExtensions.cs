@@ -36,6 +36,7 @@ public static class ServerServiceCollectionExtensions
         services.AddLatchkeyAccounts();
         services.AddLatchkeyOAuth();
         services.AddLatchkeyWeb(builder.Configuration);
+        services.AddLatchkeyOpenApi();
 
         var options = builder.Configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new LatchkeyServerOptions();
         builder.WebHost.ConfigureKestrel(k =>
