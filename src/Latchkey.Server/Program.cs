@@ -1,6 +1,6 @@
 using Latchkey.Server.Hosting;
 
-var commandArgs = OperatorCommands.IsOperatorCommand(args) ? args[1..] : args;
+var commandArgs = OperatorCommands.SettingsArgs(args);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
 builder.Configuration.AddCommandLine(commandArgs, new Dictionary<string, string>
 {
@@ -16,7 +16,7 @@ builder.AddLatchkeyServer();
 var app = builder.Build();
 if (OperatorCommands.IsOperatorCommand(args))
 {
-    return await OperatorCommands.RunAsync(app, args[0]);
+    return await OperatorCommands.RunAsync(app, args);
 }
 
 app.UseLatchkeyServer();

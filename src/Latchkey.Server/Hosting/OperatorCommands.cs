@@ -5,18 +5,32 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys [settings]`: run one operator task against the configured
-/// database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
+/// `Latchkey.Server migrate | setup-link | rotate-keys | backup &lt;file&gt; [settings]`: run one operator task against the
+/// configured database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "backup"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
-    public static async Task<int> RunAsync(WebApplication app, string command)
+    /// <summary>The arguments that are settings: without the command and its operand (a backup file named "/x" is not a switch).</summary>
+    public static string[] SettingsArgs(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (!IsOperatorCommand(args))
+        {
+            return args;
+        }
+
+        return args[0] == "backup" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
+    }
+
+    public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(args);
+        var command = args[0];
         var services = app.Services;
         var init = services.GetRequiredService<StartupInitializer>();
         switch (command)
@@ -36,6 +50,9 @@ public static class OperatorCommands
                 var kid = await services.GetRequiredService<SigningKeyService>().RotateAsync(CancellationToken.None);
                 Console.WriteLine($"New signing key {kid} is active; the previous key stays in JWKS until its tokens expire.");
                 return 0;
+            case "backup":
+                var target = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
+                return await SqliteBackup.RunAsync(services.GetRequiredService<IDbConnectionFactory>(), target, Console.Out, Console.Error, CancellationToken.None);
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}.");
                 return 2;
