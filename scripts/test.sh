@@ -22,18 +22,18 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/n
   # Its own XDG_DATA_HOME means a fresh keyring with a known password every run (an existing login keyring with
   # another password would stay locked, and libsecret would wait on a prompt no one can answer).
   keyring_data="$(mktemp -d)"
-  XDG_DATA_HOME="$keyring_data" dbus-run-session -- bash -c 'printf "latchkey-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec dotnet test Latchkey.slnx --configuration Release "$@"' bash "$@" 2>&1 | grep -v "dbus-daemon\[" | tee "$log"
+  XDG_DATA_HOME="$keyring_data" dbus-run-session -- bash -c 'printf "latchkey-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec dotnet test Latchkey.slnx --configuration Release --logger "console;verbosity=normal" "$@"' bash "$@" 2>&1 | grep --line-buffered -v "dbus-daemon\[" | tee "$log"
   status=${PIPESTATUS[0]}
   rm -rf "$keyring_data"
 else
-  dotnet test Latchkey.slnx --configuration Release "$@" 2>&1 | tee "$log"
+  dotnet test Latchkey.slnx --configuration Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
 fi
 set -e
 
-# One closing line over all test projects, e.g. "tests: 230 passed, 0 failed, 0 skipped".
-awk '/(Passed|Failed)! +- Failed:/ {
-       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
-     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+# One closing line over all test projects, e.g. "tests: 230 passed, 0 failed, 0 skipped" (each project's
+# normal-verbosity summary has lines "     Passed: N", "     Failed: N", "    Skipped: N").
+awk '/^ +Passed: +[0-9]+ *$/ { p += $2 } /^ +Failed: +[0-9]+ *$/ { f += $2 } /^ +Skipped: +[0-9]+ *$/ { s += $2 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Latchkey.Cli.Commands;
 using Latchkey.Client;
 using Latchkey.Client.Login;
@@ -23,6 +24,12 @@ public sealed class CliApp(CliConsole console)
         root.Subcommands.Add(LoginCommand.Create(this));
         root.Subcommands.Add(LogoutCommand.Create(this));
         root.Subcommands.Add(TokenCommand.Create(this));
+        root.Subcommands.Add(CompletionCommand.Create(root));
+        var help = root.Options.OfType<HelpOption>().Single();
+        var withExamples = new HelpWithExamples((HelpAction)help.Action!);
+        help.Action = withExamples;
+        // Bare `latchkey` shows the help rather than a parse error.
+        root.SetAction(withExamples.Invoke);
         return root;
     }
 
@@ -51,6 +58,11 @@ public sealed class CliApp(CliConsole console)
         {
             ctx = new CliContext(console, result.GetValue(server), result.GetValue(verbose), result.GetValue(overrides) ?? []) { Browser = Browser ?? new SystemBrowserLauncher() };
         }
+        catch (UsageException ex)
+        {
+            await console.Error.WriteLineAsync(ex.Message);
+            return ExitCodes.Usage;
+        }
         catch (LatchkeyException ex)
         {
             await console.Error.WriteLineAsync(ex.Message);
@@ -64,17 +76,20 @@ public sealed class CliApp(CliConsole console)
         }
         catch (UsageException ex)
         {
+            console.EndErrorLine();
             await console.Error.WriteLineAsync(ex.Message);
             return ExitCodes.Usage;
         }
         catch (LatchkeyException ex)
         {
+            console.EndErrorLine();
             await console.Error.WriteLineAsync(ex.Message);
             ctx.Detail($"(code: {ex.Code}{(ex.InnerException is null ? string.Empty : "; " + ex.InnerException.GetType().Name + ": " + ex.InnerException.Message)})");
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            console.EndErrorLine();
             await console.Error.WriteLineAsync("Interrupted.");
             return ExitCodes.Interrupted;
         }

@@ -12,22 +12,41 @@ public sealed class CliContext : IDisposable
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private AuthManager? auth;
 
-    /// <summary>Loads the configuration layers; a broken config.toml stops the command with file, line and column.</summary>
+    /// <summary>
+    /// Loads the configuration layers; a broken config.toml stops the command with file, line and column (exit 1), a
+    /// malformed `-c` or server URL is a usage error (exit 2) naming where the bad value came from.
+    /// </summary>
     public CliContext(CliConsole console, string? serverOption, bool verbose, IReadOnlyList<string> overrides)
     {
         Console = console;
         Verbose = verbose;
+        foreach (var assignment in overrides)
+        {
+            try
+            {
+                ConfigLoader.ParseOverride(assignment);
+            }
+            catch (LatchkeyException ex)
+            {
+                throw new UsageException(ex.Message);
+            }
+        }
+
         var home = LatchkeyClientOptions.DefaultHome(console.GetEnvironmentVariable);
         var config = ConfigLoader.Load(home, overrides, ConfigLoader.DefaultManagedPath(console.GetEnvironmentVariable));
         Options = new LatchkeyClientOptions
         {
             Home = home,
             Config = config,
-            Server = (serverOption ?? console.GetEnvironmentVariable("LATCHKEY_SERVER") ?? config.ServerUrl)?.TrimEnd('/'),
+            Server = ResolveServer(serverOption, console.GetEnvironmentVariable("LATCHKEY_SERVER"), config),
         };
     }
 
     public CliConsole Console { get; }
+
+    /// <summary>The server to sign in to; a usage error naming all three places it can come from when none is set.</summary>
+    public string RequireServer() => Options.Server ?? throw new UsageException(
+        $"No server given: pass --server <url>, set LATCHKEY_SERVER, or put server_url = \"https://…\" in {Path.Combine(Options.Home, "config.toml")}.");
 
     public bool Verbose { get; }
 
@@ -55,4 +74,20 @@ public sealed class CliContext : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    private static string? ResolveServer(string? option, string? environment, LatchkeyConfig config)
+    {
+        var (raw, source) = option is not null ? (option, "--server")
+            : !string.IsNullOrWhiteSpace(environment) ? (environment, "LATCHKEY_SERVER")
+            : config.ServerUrl is not null ? (config.ServerUrl, $"server_url in {ConfigLoader.DescribeLayer(config.SourceOf("server_url"))}")
+            : (null, null);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        return ServerUrl.TryNormalize(raw, out var normalized, out var problem)
+            ? normalized
+            : throw new UsageException($"{source}: {problem}{(problem.EndsWith('?') ? string.Empty : ".")}");
+    }
 }

@@ -19,6 +19,9 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 
     public LatchkeyClientOptions Options => options;
 
+    /// <summary>A token this close to expiry is not handed out on the "server unreachable" path: it would die in flight.</summary>
+    private static readonly TimeSpan ExpirySafety = TimeSpan.FromSeconds(10);
+
     private string RefreshLockPath => Path.Combine(options.Home, "refresh.lock");
 
     public Task<AuthDotJson?> LoadAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
@@ -43,7 +46,15 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 
         if (NeedsRefresh(auth))
         {
-            auth = await RefreshAsync(auth.Tokens?.RefreshToken, cancellationToken);
+            try
+            {
+                auth = await RefreshAsync(auth.Tokens?.RefreshToken, cancellationToken);
+            }
+            catch (LatchkeyException ex) when (ex.Code == ErrorCodes.ServerUnreachable
+                && TokenClaims.GetExpiry(auth.Tokens?.AccessToken) is { } expiry && expiry > time.GetUtcNow() + ExpirySafety)
+            {
+                // A proactive refresh is an optimisation: while the server is briefly away, a token with time left still works.
+            }
         }
 
         return ToCredential(auth);
@@ -90,6 +101,7 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         var workspace = TokenClaims.GetWorkspaceId(tokens.IdToken) ?? TokenClaims.GetWorkspaceId(tokens.AccessToken);
         if (options.AllowedWorkspaceIds.Count > 0 && (workspace is null || !options.AllowedWorkspaceIds.Contains(workspace, StringComparer.Ordinal)))
         {
+            await AbandonGrantAsync(tokens, issuer, clientId);
             throw new LatchkeyException(ErrorCodes.LoginFailed, $"Login is restricted to workspace id(s) {string.Join(", ", options.AllowedWorkspaceIds)}.");
         }
 
@@ -106,8 +118,36 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
             },
             LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()),
         };
-        await SaveReplacingAsync(auth, cancellationToken);
+        try
+        {
+            await SaveReplacingAsync(auth, cancellationToken);
+        }
+        catch (Exception ex) when (ex is LatchkeyException or IOException or UnauthorizedAccessException)
+        {
+            // Nobody will hold these tokens: end the grant at the server rather than leave a live sign-in behind.
+            await AbandonGrantAsync(tokens, issuer, clientId);
+            throw;
+        }
+
         return auth;
+    }
+
+    /// <summary>Best-effort RFC 7009 revocation of a sign-in this client will not keep; never hides the original error.</summary>
+    private async Task AbandonGrantAsync(TokenResponse tokens, string issuer, string clientId)
+    {
+        if (tokens.RefreshToken is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await oauth.RevokeAsync(issuer, clientId, tokens.RefreshToken, "refresh_token", timeout.Token);
+        }
+        catch (Exception ex) when (ex is LatchkeyException or OperationCanceledException)
+        {
+        }
     }
 
     public async Task SaveApiKeyAsync(string apiKey, CancellationToken cancellationToken)
@@ -192,15 +232,17 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
             || now - last > OpaqueTokenMaxAge;
     }
 
-    /// <summary>Refuses, before anything starts, a sign-in method the administrator has forbidden (codex-compat.md messages).</summary>
+    /// <summary>Refuses, before anything starts, a sign-in method the administrator has forbidden, naming the setting and its layer.</summary>
     public void CheckLoginMethodAllowed(LoginMethod method)
     {
         switch (options.Config.ForcedLoginMethod)
         {
             case "api" when method != LoginMethod.ApiKey:
-                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden, "ChatGPT login is disabled. Use API key login instead.");
+                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden,
+                    $"{(method == LoginMethod.AccessToken ? "Access-token sign-in is" : "Browser and device sign-in are")} turned off by forced_login_method = \"api\" ({ConfigLoader.DescribeLayer(options.Config.SourceOf("forced_login_method"))}). Use `latchkey login --with-api-key`.");
             case "chatgpt" when method == LoginMethod.ApiKey:
-                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden, "API key login is disabled. Use ChatGPT login instead.");
+                throw new LatchkeyException(ErrorCodes.LoginMethodForbidden,
+                    $"API key sign-in is turned off by forced_login_method = \"chatgpt\" ({ConfigLoader.DescribeLayer(options.Config.SourceOf("forced_login_method"))}). Use `latchkey login` (browser or --device-auth).");
         }
     }
 

@@ -145,7 +145,7 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = await cli.RunAsync(null, false, "login", "--device-auth", "--server", "http://127.0.0.1:9", "-c", "forced_login_method=chatgpt");
 
         Assert.Equal(1, code);
-        Assert.Equal("ChatGPT login is disabled. Use API key login instead.", err.Trim());
+        Assert.Equal("Browser and device sign-in are turned off by forced_login_method = \"api\" (set by your administrator in managed_config.toml). Use `latchkey login --with-api-key`.", err.Trim());
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("sk-lk-"), false, "login", "--with-api-key");
 
         Assert.Equal(1, code);
-        Assert.Equal("API key login is disabled. Use ChatGPT login instead.", err.Trim());
+        Assert.Equal("API key sign-in is turned off by forced_login_method = \"chatgpt\" (set in config.toml). Use `latchkey login` (browser or --device-auth).", err.Trim());
         Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
     }
 

@@ -109,14 +109,17 @@ public sealed class AuthManagerTests : IDisposable
     }
 
     [Fact]
-    public async Task CompleteLogin_OtherWorkspace_IsRefusedAndNothingSaved()
+    public async Task CompleteLogin_OtherWorkspace_IsRefusedNothingSavedAndTheGrantRevoked()
     {
         var tokens = new TokenResponse { AccessToken = TestTokens.Jwt(clock.GetUtcNow().AddHours(1), "ws_other"), IdToken = TestTokens.Jwt(clock.GetUtcNow().AddHours(1), "ws_other"), RefreshToken = "r" };
+        server.On("POST", "/oauth/revoke", (_, _) => new HttpResponseMessage(System.Net.HttpStatusCode.OK));
 
         var ex = await Assert.ThrowsAsync<LatchkeyException>(() => Manager(["ws_a", "ws_b"]).CompleteLoginAsync(tokens, FakeAuthorizationServer.Issuer, "latchkey-cli", CancellationToken.None));
 
         Assert.Equal("Login is restricted to workspace id(s) ws_a, ws_b.", ex.Message);
         Assert.Null(await store.LoadAsync(CancellationToken.None));
+        // A sign-in this client refuses to keep is not left live at the server (RFC 7009).
+        Assert.Contains(server.Requests, r => r.Path == "/oauth/revoke" && r.Body.Contains("token=r&", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -118,9 +118,9 @@ public sealed class RestrictionTests
         => store.SaveAsync(new AuthDotJson { AuthMode = "chatgpt", Tokens = new TokenData { AccessToken = TestTokens.Jwt(clock.GetUtcNow().AddHours(1), workspace), RefreshToken = "r", AccountId = workspace } }, CancellationToken.None);
 
     [Theory]
-    [InlineData("api", LoginMethod.Workspace, "ChatGPT login is disabled. Use API key login instead.")]
-    [InlineData("api", LoginMethod.AccessToken, "ChatGPT login is disabled. Use API key login instead.")]
-    [InlineData("chatgpt", LoginMethod.ApiKey, "API key login is disabled. Use ChatGPT login instead.")]
+    [InlineData("api", LoginMethod.Workspace, "Browser and device sign-in are turned off by forced_login_method = \"api\" (default). Use `latchkey login --with-api-key`.")]
+    [InlineData("api", LoginMethod.AccessToken, "Access-token sign-in is turned off by forced_login_method = \"api\" (default). Use `latchkey login --with-api-key`.")]
+    [InlineData("chatgpt", LoginMethod.ApiKey, "API key sign-in is turned off by forced_login_method = \"chatgpt\" (default). Use `latchkey login` (browser or --device-auth).")]
     public void ForbiddenMethod_IsRefusedBeforeAnythingStarts(string forced, LoginMethod method, string message)
     {
         var ex = Assert.Throws<LatchkeyException>(() => Manager(new LatchkeyConfig { ForcedLoginMethod = forced }).CheckLoginMethodAllowed(method));

@@ -178,8 +178,42 @@ public sealed class LoginFlowTests : IDisposable
         var ex = await Assert.ThrowsAsync<LatchkeyException>(() => first);
         Assert.Equal(ErrorCodes.LoginCancelled, ex.Code);
         Assert.Contains($"127.0.0.1%3A{port}", secondUrl.Query, StringComparison.Ordinal);
-        await realHttp.GetAsync(new Uri($"http://127.0.0.1:{port}/cancel"));
+        await realHttp.GetAsync(new Uri($"http://127.0.0.1:{port}{LoopbackListener.CancelPath}"));
         await Assert.ThrowsAsync<LatchkeyException>(() => second);
+    }
+
+    [Fact]
+    public async Task Browser_PreferredPortHeldByCodexLogin_LeavesItRunningAndTakesAnotherPort()
+    {
+        // `codex login` waits on 127.0.0.1:1455 too and stops on its own GET /cancel: Latchkey must never send that.
+        using var codex = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        codex.Start();
+        var port = ((IPEndPoint)codex.LocalEndpoint).Port;
+        var paths = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await codex.AcceptTcpClientAsync(stop.Token);
+                var stream = client.GetStream();
+                var buffer = new byte[4096];
+                var n = await stream.ReadAsync(buffer, stop.Token);
+                paths.Enqueue(System.Text.Encoding.ASCII.GetString(buffer, 0, n).Split(' ')[1]);
+                await stream.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), stop.Token);
+            }
+        });
+
+        var browser = new CallbackBrowser(realHttp);
+        var run = new BrowserLogin(new OAuthClient(fakeHttp), realHttp, browser, ui) { PreferredPort = port }
+            .RunAsync(Metadata(), "latchkey-cli", [], TimeSpan.FromMilliseconds(2500), CancellationToken.None);
+        var q = System.Web.HttpUtility.ParseQueryString((await browser.Opened.Task).Query);
+
+        Assert.NotEqual(port, new Uri(q["redirect_uri"]!).Port);
+        Assert.DoesNotContain("/cancel", paths);
+        await Assert.ThrowsAsync<LatchkeyException>(() => run);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
     }
 
     [Fact]

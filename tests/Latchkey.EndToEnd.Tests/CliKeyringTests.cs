@@ -76,6 +76,19 @@ public sealed class CliKeyringTests : IDisposable
     }
 
     [Fact]
+    public async Task Keyring_WithoutSecretService_RefusesBrowserOrDeviceSignInBeforeItStarts()
+    {
+        // Nothing listens on port 9: reaching the server would be a different error. The keyring is checked first, so
+        // nobody approves a sign-in that then has nowhere to be kept.
+        var login = await CliProcess.RunAsync(home, NoSecretService, null, "login", "--device-auth", "--server", "http://127.0.0.1:9", "-c", "cli_auth_credentials_store=keyring");
+
+        Assert.Equal(1, login.ExitCode);
+        Assert.Single(login.Stderr.Trim().Split('\n'));
+        Assert.Contains("OS keyring is not usable", login.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1:9", login.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Keyring_LockedOrNoDefaultCollection_FailsFastInsteadOfPrompting()
     {
         // A separate session whose gnome-keyring has no unlocked login keyring: libsecret would otherwise wait on a prompt.

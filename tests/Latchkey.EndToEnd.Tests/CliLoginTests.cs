@@ -81,6 +81,34 @@ public sealed class CliLoginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StatusCheck_AsksTheServer_RevokedSignInIsNotLoggedIn()
+    {
+        await DeviceLoginAsync();
+        var checkedBefore = await RunAsync("login", "status", "--check");
+        var refresh = (string)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(home, "auth.json")))!["tokens"]!["refresh_token"]!;
+        using (var http = new HttpClient())
+        using (var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = refresh, ["token_type_hint"] = "refresh_token", ["client_id"] = "latchkey-cli" }))
+        {
+            // Revoked elsewhere (another device, an admin): the local file still looks fine.
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync(new Uri(server.Issuer + "/oauth/revoke"), form)).StatusCode);
+        }
+
+        var local = await RunAsync("login", "status");
+        var checkedAfter = await RunAsync("login", "status", "--check");
+        var json = await RunAsync("login", "status", "--check", "--json");
+
+        Assert.Equal(0, checkedBefore.ExitCode);
+        Assert.Contains("Checked with the server: the sign-in is valid", checkedBefore.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, local.ExitCode); // no --check: the local store only, no network call
+        Assert.Equal(1, checkedAfter.ExitCode);
+        Assert.StartsWith("Not logged in: the server no longer accepts the stored sign-in", checkedAfter.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, json.ExitCode);
+        var check = JsonNode.Parse(json.Stdout)!["server_check"]!;
+        Assert.False((bool)check["active"]!);
+        Assert.Equal("userinfo", (string?)check["by"]);
+    }
+
+    [Fact]
     public async Task BrowserLogin_Headless_PrintsUrl_ThenCallbackCompletes()
     {
         using var login = CliProcess.Start(home, null, null, "login", "--server", server.Issuer);

@@ -32,31 +32,43 @@ internal sealed class ConsoleLoginUi(CliConsole console) : ILoginUi
 
     public void ShowDeviceCode(string verificationUri, string userCode, string? verificationUriComplete, TimeSpan expiresIn)
     {
-        console.Error.WriteLine($"To sign in, open {verificationUri} on any device and enter the code:");
+        console.Error.WriteLine($"To sign in, open {verificationUri} on any device and enter the code below.");
+        if (verificationUriComplete is not null)
+        {
+            // The QR goes first and the code last, so on a small terminal the code is what stays on screen.
+            if (console.ErrorIsTerminal)
+            {
+                console.Error.WriteLine("Or scan this QR code, which opens the page with the code filled in:");
+                console.Error.Write(RenderQr(verificationUriComplete));
+            }
+
+            console.Error.WriteLine("Link with the code filled in: " + verificationUriComplete);
+        }
+
         console.Error.WriteLine();
         console.Error.WriteLine("    " + userCode);
         console.Error.WriteLine();
-        if (verificationUriComplete is not null)
-        {
-            console.Error.WriteLine("Or scan this code, which opens the page with the code filled in:");
-            console.Error.Write(RenderQr(verificationUriComplete));
-            console.Error.WriteLine(verificationUriComplete);
-        }
-
+        // Device-code phishing: an attacker starts a sign-in and talks someone else into approving it.
+        console.Error.WriteLine("Only enter this code if you started this sign-in yourself. If someone sent you the code or asked you to run this, press Ctrl+C.");
         console.Error.WriteLine($"The code expires in {expiresIn.TotalMinutes:0} minutes. Waiting for approval (Ctrl+C to cancel)");
     }
 
     public void ShowWaiting(TimeSpan elapsed)
     {
         var dots = (int)elapsed.TotalSeconds / 5;
-        if (dots != lastDots)
+        if (dots != lastDots && console.ErrorIsTerminal)
         {
             lastDots = dots;
             console.Error.Write('.');
+            console.ErrorMidLine = true;
         }
     }
 
-    public void ShowNotice(string message) => console.Error.WriteLine(message);
+    public void ShowNotice(string message)
+    {
+        console.EndErrorLine();
+        console.Error.WriteLine(message);
+    }
 
     /// <summary>Two modules per character with half blocks, with a quiet zone, readable by phone cameras.</summary>
     internal static string RenderQr(string text)

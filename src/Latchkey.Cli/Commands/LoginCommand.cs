@@ -27,6 +27,7 @@ internal static class LoginCommand
                 throw new UsageException("Choose one of --device-auth, --with-api-key and --with-access-token.");
             }
 
+            EnsureKeyringUsable(ctx);
             return result.GetValue(withApiKey) ? LoginWithSecretAsync(ctx, LoginMethod.ApiKey, ct)
                 : result.GetValue(withAccessToken) ? LoginWithSecretAsync(ctx, LoginMethod.AccessToken, ct)
                 : LoginInteractiveAsync(ctx, result.GetValue(deviceAuth), ct);
@@ -34,10 +35,23 @@ internal static class LoginCommand
         return command;
     }
 
+    /// <summary>
+    /// A keyring that cannot be used is found out before anyone approves a sign-in in the browser, not after (when the
+    /// approved grant would be left behind with nowhere to keep it).
+    /// </summary>
+    private static void EnsureKeyringUsable(CliContext ctx)
+    {
+        if (ctx.Options.Config.CredentialsStore == Client.Configuration.LatchkeyConfig.StoreKeyring && !KeyringCredentialStore.Probe(out var reason))
+        {
+            throw new LatchkeyException(ErrorCodes.CredentialStoreUnavailable,
+                $"cli_auth_credentials_store = \"keyring\" ({Client.Configuration.ConfigLoader.DescribeLayer(ctx.Options.Config.SourceOf("cli_auth_credentials_store"))}), but the OS keyring is not usable: {reason?.TrimEnd('.')}. Set cli_auth_credentials_store = \"file\" (or \"auto\") instead.");
+        }
+    }
+
     private static async Task<int> LoginInteractiveAsync(CliContext ctx, bool device, CancellationToken ct)
     {
         ctx.Auth.CheckLoginMethodAllowed(LoginMethod.Workspace);
-        var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
+        var server = ctx.RequireServer();
         ctx.Detail($"Discovering {server} ...");
         var metadata = await ctx.OAuth.DiscoverAsync(server, ct);
         var ui = new ConsoleLoginUi(ctx.Console);
@@ -61,7 +75,7 @@ internal static class LoginCommand
 
         var auth = await ctx.Auth.CompleteLoginAsync(tokens, metadata.Issuer!, ctx.Options.ClientId, ct);
         var email = TokenClaims.GetEmail(auth.Tokens!.IdToken);
-        ctx.Console.Error.WriteLine();
+        ctx.Console.EndErrorLine();
         ctx.Console.Out.WriteLine($"Successfully logged in{(email is null ? string.Empty : " as " + email)}.");
         return ExitCodes.Success;
     }
@@ -95,7 +109,7 @@ internal static class LoginCommand
             return ExitCodes.Success;
         }
 
-        var server = ctx.Options.Server ?? throw new UsageException("No server given: pass --server <url> or set LATCHKEY_SERVER.");
+        var server = ctx.RequireServer();
         var who = await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, secret, ct);
         await ctx.Auth.SaveAccessTokenAsync(secret, who.WorkspaceId, server, ct);
         ctx.Console.Out.WriteLine($"Successfully logged in with access token {Protocol.Tokens.TokenFormat.Mask(secret)}{(who.Email is null ? string.Empty : " for " + who.Email)}.");

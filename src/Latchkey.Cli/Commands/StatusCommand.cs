@@ -6,16 +6,24 @@ using Latchkey.Protocol.Tokens;
 
 namespace Latchkey.Cli.Commands;
 
-/// <summary>`latchkey login status`: reads only the local store — no network call.</summary>
+/// <summary>
+/// `latchkey login status`: reads the local store with no network call; `--check` also asks the server whether the
+/// sign-in still holds (a revoked or expired one then reports "Not logged in", exit 1).
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create(CliApp app)
     {
         var json = new Option<bool>("--json") { Description = "Print the status as a JSON object (never includes a secret)." };
-        var command = new Command("status", "Show how you are signed in.") { json };
+        var check = new Option<bool>("--check") { Description = "Also ask the server whether the sign-in is still valid (otherwise no network call)." };
+        var command = new Command("status", "Show how you are signed in.") { json, check };
         command.SetAction((result, ct) => app.RunAsync(result, async ctx =>
         {
             var status = await ReadAsync(ctx, ct);
+            if (result.GetValue(check) && status.LoggedIn)
+            {
+                status = await ServerCheck.VerifyAsync(ctx, status, ct);
+            }
             if (result.GetValue(json))
             {
                 ctx.Console.Out.WriteLine(ToJson(status, ctx.Options.Config));
@@ -25,7 +33,9 @@ internal static class StatusCommand
                 Print(ctx, status);
             }
 
-            return status.LoggedIn ? ExitCodes.Success : ExitCodes.Failure;
+            // With --check, success means the server confirmed it (API keys excepted: there is nothing to ask).
+            var verified = status.Verification is not { } v || v.Active == true || (v.Active is null && status.Method == LoginMethod.ApiKey);
+            return status.LoggedIn && verified ? ExitCodes.Success : ExitCodes.Failure;
         }, ct));
         return command;
     }
@@ -47,7 +57,7 @@ internal static class StatusCommand
         return auth.Method switch
         {
             LoginMethod.ApiKey => new LoginStatus(true, LoginMethod.ApiKey, null, null, null, ctx.Store.Description, null, TokenFormat.Mask(auth.ApiKey)),
-            LoginMethod.AccessToken => new LoginStatus(true, LoginMethod.AccessToken, null, auth.Tokens?.AccountId, null, ctx.Store.Description, null, TokenFormat.Mask(auth.PersonalAccessToken)),
+            LoginMethod.AccessToken => new LoginStatus(true, LoginMethod.AccessToken, null, auth.Tokens?.AccountId, auth.Tokens?.Provenance?.Issuer, ctx.Store.Description, null, TokenFormat.Mask(auth.PersonalAccessToken)),
             _ => new LoginStatus(
                 true,
                 LoginMethod.Workspace,
@@ -66,6 +76,12 @@ internal static class StatusCommand
         if (!s.LoggedIn)
         {
             o.WriteLine("Not logged in");
+            return;
+        }
+
+        if (s.Verification is { Active: false } refused)
+        {
+            o.WriteLine($"Not logged in: the server no longer accepts the stored {Describe(s.Method)} ({refused.Detail}). Run `latchkey login`.");
             return;
         }
 
@@ -97,7 +113,19 @@ internal static class StatusCommand
             var when = left > TimeSpan.Zero ? $"in {(int)left.TotalMinutes} min" : "expired; it is refreshed on next use";
             o.WriteLine($"  Access token expires: {exp.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({when})");
         }
+
+        if (s.Verification is { } v)
+        {
+            o.WriteLine($"  Checked with the server: {v.Detail}");
+        }
     }
+
+    private static string Describe(LoginMethod? method) => method switch
+    {
+        LoginMethod.ApiKey => "API key",
+        LoginMethod.AccessToken => "access token",
+        _ => "sign-in",
+    };
 
     private static void WriteRestriction(Utf8JsonWriter w, string name, IReadOnlyList<string> values, Client.Configuration.ConfigLayer layer)
     {
@@ -159,11 +187,35 @@ internal static class StatusCommand
             WriteRestriction(w, "forced_chatgpt_workspace_id", config.ForcedWorkspaceIds, config.SourceOf("forced_chatgpt_workspace_id"));
             w.WriteEndObject();
             w.WriteString("credentials_store_setting", config.CredentialsStore);
+            // What was verified: null without --check (only the local store was read).
+            if (s.Verification is { } v)
+            {
+                w.WriteStartObject("server_check");
+                w.WriteString("by", v.By);
+                if (v.Active is { } active)
+                {
+                    w.WriteBoolean("active", active);
+                }
+                else
+                {
+                    w.WriteNull("active");
+                }
+
+                w.WriteString("detail", v.Detail);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("server_check");
+            }
             w.WriteEndObject();
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private sealed record LoginStatus(bool LoggedIn, LoginMethod? Method, string? Email, string? WorkspaceId, string? Server, string Store, DateTimeOffset? AccessTokenExpiresAt, string? MaskedSecret);
+    internal sealed record LoginStatus(bool LoggedIn, LoginMethod? Method, string? Email, string? WorkspaceId, string? Server, string Store, DateTimeOffset? AccessTokenExpiresAt, string? MaskedSecret)
+    {
+        public ServerVerification? Verification { get; init; }
+    }
 }

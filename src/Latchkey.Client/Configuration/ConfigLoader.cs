@@ -49,7 +49,7 @@ public static class ConfigLoader
     }
 
     /// <summary>`key.path=value`: the value is read as a TOML value when it is one, else taken as a string.</summary>
-    internal static TomlTable ParseOverride(string assignment)
+    public static TomlTable ParseOverride(string assignment)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         var eq = assignment.IndexOf('=', StringComparison.Ordinal);

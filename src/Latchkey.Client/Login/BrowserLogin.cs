@@ -50,7 +50,7 @@ public sealed class BrowserLogin(OAuthClient oauth, HttpClient http, IBrowserLau
     {
         switch (request.Path)
         {
-            case "/cancel":
+            case LoopbackListener.CancelPath:
                 return LoopbackOutcome.Fail<TokenResponse>(
                     new LoopbackResponse(200, "This sign-in was cancelled by a newer `latchkey login`."),
                     new LatchkeyException(ErrorCodes.LoginCancelled, "Sign-in cancelled: another `latchkey login` took over the callback port."));

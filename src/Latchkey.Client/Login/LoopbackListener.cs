@@ -6,12 +6,16 @@ namespace Latchkey.Client.Login;
 
 /// <summary>
 /// The loopback redirect target of the browser sign-in (RFC 8252 §7.3). Binds 127.0.0.1:1455; when that is busy it
-/// asks a stale Latchkey listener there to /cancel, retries briefly, then takes any free port — the listening socket
+/// asks a stale Latchkey listener there to stop (at <see cref="CancelPath"/>, a path only Latchkey serves: the Codex CLI
+/// listens on the same port with its own `/cancel`, and a waiting `codex login` must not be cancelled), retries briefly, then takes any free port — the listening socket
 /// is bound once and kept, so there is no probe-release-rebind race. Speaks just enough HTTP/1.1 for a browser.
 /// </summary>
 public sealed class LoopbackListener : IDisposable
 {
     public const int PreferredPort = 1455;
+
+    /// <summary>Where a waiting Latchkey sign-in accepts "a newer `latchkey login` takes over".</summary>
+    public const string CancelPath = "/latchkey/cancel";
     private const int MaxRequestBytes = 16 * 1024;
     private readonly TcpListener listener;
 
@@ -36,9 +40,9 @@ public sealed class LoopbackListener : IDisposable
         // Probably an earlier `latchkey login` left waiting: ask it to stop, then try again for a moment.
         try
         {
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, cancellationToken);
-            using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{preferredPort}/cancel"), linked.Token);
+            using var _ = await http.GetAsync(new Uri($"http://127.0.0.1:{preferredPort}{CancelPath}"), linked.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {

@@ -16,6 +16,7 @@ namespace Latchkey.Server.Accounts;
 public sealed class AccountService(
     UserRepository users,
     AccountSecurityRepository security,
+    AccountSessions sessions,
     AuditLog audit,
     IDataProtectionProvider dataProtection,
     IOptions<LatchkeyServerOptions> options,
@@ -142,6 +143,28 @@ public sealed class AccountService(
         return codes;
     }
 
+    /// <summary>Which factor a code is: six digits are an authenticator code, longer ones a recovery code, anything else neither.</summary>
+    public static string? SecondFactorMethod(string? code) => TrimCode(code).Length switch
+    {
+        Totp.Digits => SecondFactorMethods.Totp,
+        > Totp.Digits => SecondFactorMethods.RecoveryCode,
+        _ => null,
+    };
+
+    private static string TrimCode(string? code) => code?.Trim().Replace(" ", string.Empty, StringComparison.Ordinal) ?? string.Empty;
+
+    /// <summary>
+    /// New recovery codes after a second-factor check by the caller. Changing a factor ends the user's other sessions and
+    /// every refresh-token grant (ASVS 5.0 §7.4.3); the session that asked is kept.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReplaceRecoveryCodesAsync(string userId, string? keepSessionId, string? ipAddress, CancellationToken cancellationToken)
+    {
+        var codes = await RegenerateRecoveryCodesAsync(userId, cancellationToken);
+        await audit.WriteAsync(AuditEventTypes.RecoveryCodesRegenerated, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
+        await sessions.EndAllAsync(userId, keepSessionId, "mfa_changed", ipAddress, cancellationToken);
+        return codes;
+    }
+
     /// <summary>Verifies a TOTP code (each time step at most once) or a single-use recovery code. Failures count towards lockout.</summary>
     public async Task<bool> VerifySecondFactorAsync(UserRow user, string? code, string? ipAddress, CancellationToken cancellationToken)
     {
@@ -154,15 +177,15 @@ public sealed class AccountService(
             return false;
         }
 
-        var trimmed = code?.Trim().Replace(" ", string.Empty, StringComparison.Ordinal) ?? string.Empty;
+        var trimmed = TrimCode(code);
         var ok = false;
-        if (user.TotpSecretProtected is not null && trimmed.Length == Totp.Digits)
+        if (user.TotpSecretProtected is not null && SecondFactorMethod(trimmed) == SecondFactorMethods.Totp)
         {
             var secret = OtpNet.Base32Encoding.ToBytes(totpProtector.Unprotect(user.TotpSecretProtected));
             var step = Totp.FindMatchingStep(secret, trimmed, now);
             ok = step is not null && await users.TryUseTotpStepAsync(user.Id, step.Value, cancellationToken);
         }
-        else if (trimmed.Length > Totp.Digits)
+        else if (SecondFactorMethod(trimmed) == SecondFactorMethods.RecoveryCode)
         {
             ok = await security.TryUseRecoveryCodeAsync(user.Id, SecretDigest.Compute(NormalizeRecoveryCode(trimmed)), now.ToUnixTimeMilliseconds(), cancellationToken);
             if (ok)
@@ -225,8 +248,11 @@ public sealed class AccountService(
         return created;
     }
 
-    /// <summary>Changes the password after checking the current one; null on success, else the reason.</summary>
-    public async Task<string?> ChangePasswordAsync(string userId, string? currentPassword, string? newPassword, string? ipAddress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the password after checking the current one; null on success, else the reason. Ends every other web
+    /// session and every refresh-token grant of the user (ASVS 5.0 §7.4.3), keeping <paramref name="keepSessionId"/>.
+    /// </summary>
+    public async Task<string?> ChangePasswordAsync(string userId, string? keepSessionId, string? currentPassword, string? newPassword, string? ipAddress, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(userId, cancellationToken);
         if (user is null || Hasher.VerifyHashedPassword(user, user.PasswordHash, currentPassword ?? string.Empty) == PasswordVerificationResult.Failed)
@@ -241,6 +267,7 @@ public sealed class AccountService(
 
         await users.SetPasswordHashAsync(userId, Hasher.HashPassword(user, newPassword!), cancellationToken);
         await audit.WriteAsync(AuditEventTypes.PasswordChanged, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
+        await sessions.EndAllAsync(userId, keepSessionId, "password_changed", ipAddress, cancellationToken);
         return null;
     }
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
-using Latchkey.Server.Workspaces;
-using Latchkey.Server.Web;
+using Latchkey.Server.OAuth;
 
 namespace Latchkey.Server.Api;
 
@@ -16,31 +15,23 @@ public static class WhoamiEndpoint
     public static void MapWhoami(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet(Path, async (HttpContext c, AccessTokenService tokens) =>
+        app.MapGet(Path, async (HttpContext c) =>
         {
-            var bearer = BearerToken.From(c.Request);
-            var client = c.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 100)] : null;
-            var use = await tokens.AuthenticateAsync(bearer, client, c.Connection.RemoteIpAddress?.ToString(), "whoami", recordUse: true, c.RequestAborted);
+            var (caller, refusal) = await c.GetCallerAsync(BearerUse.Whoami);
             c.Response.Headers.CacheControl = "no-store";
-            if (!use.Succeeded)
+            if (caller is null)
             {
-                if (use.Error!.Status == StatusCodes.Status401Unauthorized)
-                {
-                    c.Response.Headers.WWWAuthenticate = "Bearer realm=\"latchkey\", error=\"invalid_token\"";
-                }
-
-                return ApiResults.Problem(use.Error);
+                return ApiResults.Problem(refusal!);
             }
 
-            var (token, user, access) = use.Value!;
             return ApiResults.Json(new JsonObject
             {
-                ["email"] = user.Email,
-                ["chatgpt_user_id"] = user.Id,
-                ["chatgpt_account_id"] = token.WorkspaceId,
-                ["chatgpt_plan_type"] = access.Workspace.PlanType,
+                ["email"] = caller.Email,
+                ["chatgpt_user_id"] = caller.UserId,
+                ["chatgpt_account_id"] = caller.WorkspaceId,
+                ["chatgpt_plan_type"] = caller.Workspace.PlanType,
                 ["chatgpt_account_is_fedramp"] = false,
-                ["expires_at"] = ApiJson.Time(token.ExpiresAt),
+                ["expires_at"] = ApiJson.Time(caller.ExpiresAt),
             });
         }).DisableAntiforgery();
     }

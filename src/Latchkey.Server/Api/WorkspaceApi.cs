@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
+using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
 
@@ -18,20 +19,19 @@ public static class WorkspaceApi
     {
         ArgumentNullException.ThrowIfNull(app);
         var api = app.MapGroup("/api/v1").DisableAntiforgery();
-        api.MapGet("/me", async (HttpContext c, UserRepository users, WorkspaceRepository workspaces) =>
+        api.MapGet("/me", async (HttpContext c, WorkspaceRepository workspaces) =>
         {
-            var (caller, problem) = await ApiCaller.AuthenticateAsync(c);
+            var (caller, refusal) = await c.GetCallerAsync(BearerUse.Api);
             if (caller is null)
             {
-                return problem!;
+                return ApiResults.Problem(refusal!);
             }
 
-            var user = await users.FindByIdAsync(caller.UserId, c.RequestAborted);
-            var memberships = await workspaces.ListForUserAsync(caller.UserId, c.RequestAborted);
+            var memberships = await workspaces.ListForUserAsync(caller.UserId!, c.RequestAborted);
             return ApiResults.Json(new JsonObject
             {
                 ["user_id"] = caller.UserId,
-                ["email"] = user?.Email,
+                ["email"] = caller.Email,
                 ["workspace_id"] = caller.WorkspaceId,
                 ["credential"] = caller.CredentialKind,
                 ["workspaces"] = new JsonArray([.. memberships.Select(m => (JsonNode)new JsonObject { ["id"] = m.WorkspaceId, ["name"] = m.WorkspaceName, ["role"] = m.Role })]),
@@ -40,10 +40,10 @@ public static class WorkspaceApi
 
         api.MapPost("/workspaces", async (HttpContext c, WorkspaceAdminService admin) =>
         {
-            var (caller, problem) = await ApiCaller.AuthenticateAsync(c);
+            var (caller, refusal) = await c.GetCallerAsync(BearerUse.Api);
             if (caller is null)
             {
-                return problem!;
+                return ApiResults.Problem(refusal!);
             }
 
             var (body, error) = await ApiJson.ReadObjectAsync(c.Request);
@@ -53,23 +53,21 @@ public static class WorkspaceApi
                 return ApiResults.Problem(bad);
             }
 
-            return ApiResults.From(await admin.CreateWorkspaceAsync(caller.UserId, name, Ip(c), c.RequestAborted), ApiJson.Workspace, StatusCodes.Status201Created);
+            return ApiResults.From(await admin.CreateWorkspaceAsync(caller.UserId!, name, Ip(c), c.RequestAborted), ApiJson.Workspace, StatusCodes.Status201Created);
         });
 
         var ws = api.MapGroup("/workspaces/{workspaceId}").AddEndpointFilter(async (context, next) =>
         {
             var c = context.HttpContext;
-            var (caller, problem) = await ApiCaller.AuthenticateAsync(c);
+            var (caller, refusal) = await c.GetCallerAsync(BearerUse.Api);
             if (caller is null)
             {
-                return problem;
+                return ApiResults.Problem(refusal!);
             }
 
-            // A credential is tied to its workspace; another workspace's id answers exactly as a missing one.
-            var workspaceId = c.Request.RouteValues["workspaceId"] as string;
-            var access = workspaceId == caller.WorkspaceId
-                ? await c.RequestServices.GetRequiredService<WorkspaceAccessService>().GetAsync(caller.UserId, workspaceId, c.RequestAborted)
-                : null;
+            // A credential is tied to its workspace; another workspace's id answers exactly as a missing one. The
+            // caller's standing was read with the credential, in the same query, so it is never a second read.
+            var access = c.Request.RouteValues["workspaceId"] as string == caller.WorkspaceId ? caller.Member : null;
             if (access is null)
             {
                 return ApiResults.Problem(ServiceError.NotFound("Workspace"));

@@ -39,4 +39,6 @@ public static class AuditEventTypes
     public const string RecoveryCodesRegenerated = "mfa.recovery_codes_regenerated";
     public const string DeviceSignInSettingChanged = "account.device_sign_in_changed";
     public const string GatewayRequest = "gateway.request";
+    public const string WebSessionEnded = "session.ended";
+    public const string SignedOutEverywhere = "sessions.ended";
 }

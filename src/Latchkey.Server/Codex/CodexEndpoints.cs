@@ -6,7 +6,6 @@ using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.Extensions.Options;
-using Latchkey.Server.Web;
 
 namespace Latchkey.Server.Codex;
 
@@ -124,18 +123,17 @@ public static class CodexEndpoints
     }
 
     /// <summary>Workspace routing for the app-server/TUI: the token's workspace, served from this server.</summary>
-    private static async Task<IResult> AccountsCheckAsync(HttpContext context, AccessTokenValidator validator, IOptions<LatchkeyServerOptions> options)
+    private static async Task<IResult> AccountsCheckAsync(HttpContext context, IOptions<LatchkeyServerOptions> options)
     {
-        var bearer = BearerToken.From(context.Request);
-        var token = await validator.ValidateAsync(bearer, context.RequestAborted);
-        if (token is null)
+        var (caller, _) = await context.GetCallerAsync(BearerUse.SignInOnly);
+        if (caller is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"latchkey\", error=\"invalid_token\"";
             return OAuthResponses.Error(new OAuthError(OAuthErrors.InvalidToken, "The access token is invalid, expired or revoked.", StatusCodes.Status401Unauthorized));
         }
 
         var requested = context.Request.Headers["chatgpt-account-id"].ToString();
-        if (requested.Length > 0 && requested != token.Grant.WorkspaceId)
+        if (requested.Length > 0 && requested != caller.WorkspaceId)
         {
             return OAuthResponses.Error(new OAuthError("not_found", "This sign-in is not for that workspace.", StatusCodes.Status404NotFound));
         }
@@ -145,7 +143,7 @@ public static class CodexEndpoints
         {
             ["accounts"] = new JsonArray(new JsonObject
             {
-                ["id"] = token.Grant.WorkspaceId,
+                ["id"] = caller.WorkspaceId,
                 ["workspace_backend_origin"] = origin,
                 ["account_routing_override"] = "NO_CONSTRAINT",
             }),

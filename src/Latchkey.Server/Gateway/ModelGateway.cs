@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.OAuth;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public sealed partial class ModelGateway(IHttpClientFactory httpClients, AuditLo
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = Stopwatch.GetTimestamp();
-        var (caller, refusal) = await GatewayCaller.AuthenticateAsync(context);
+        var (caller, refusal) = await context.GetCallerAsync(BearerUse.Gateway);
         if (caller is null)
         {
             await WriteErrorAsync(context, refusal!.Status, refusal.Code, refusal.Message);

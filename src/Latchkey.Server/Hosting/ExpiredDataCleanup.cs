@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// On a timer: deletes expired codes, device codes, refresh tokens and setup links, and audit events past their
-/// retention (the workspace's own setting, else the server's; API-key usage records by the workspace's API setting).
+/// On a timer: deletes expired codes, device codes, refresh tokens, setup links and web sessions (expired, or ended
+/// over a day ago), and audit events past their retention (the workspace's own setting, else the server's; API-key
+/// usage records by the workspace's API setting).
 /// </summary>
 public sealed partial class ExpiredDataCleanup(
     MaintenanceRepository maintenance,

@@ -12,6 +12,7 @@ using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -86,7 +87,9 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuditRepository>();
         services.AddSingleton<AccessTokenRepository>();
         services.AddSingleton<ApiKeyRepository>();
+        services.AddSingleton<CallerRepository>();
         services.AddSingleton<MaintenanceRepository>();
+        services.AddSingleton<WebSessionRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
@@ -102,6 +105,7 @@ public static class ServerServiceCollectionExtensions
     private static void AddLatchkeyAccounts(this IServiceCollection services)
     {
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
@@ -129,6 +133,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuthorizationCodeService>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<CallerResolver>();
         services.AddSingleton<DeviceAuthorizationService>();
         services.AddSingleton<RefreshTokenGrant>();
         services.AddSingleton<DeviceCodeGrant>();
@@ -157,10 +162,19 @@ public static class ServerServiceCollectionExtensions
         });
 
         var sessionLifetime = (configuration.GetSection(LatchkeyServerOptions.Section).Get<LatchkeyServerOptions>() ?? new()).Lifetimes.Session;
+        services.AddSingleton<WebSessions>();
+        services.AddSingleton<SessionCookieEvents>();
         services.AddAuthentication(SessionSchemes.Session)
-            .AddCookie(SessionSchemes.Session, o => ConfigureCookie(o, "latchkey.session", sessionLifetime))
+            // The cookie holds only a random session secret; SessionCookieEvents checks it against the server-side record on each request.
+            .AddCookie(SessionSchemes.Session, o =>
+            {
+                ConfigureCookie(o, "latchkey.session", sessionLifetime);
+                o.EventsType = typeof(SessionCookieEvents);
+            })
             // Between the password and the second factor: proves only the password, lives 10 minutes.
-            .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)));
+            .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)))
+            // The one front door for bearer credentials (sign-in JWT, at- token, sk-lk- key); asked for by bearer endpoints only.
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
 
         services.AddRateLimiter(o =>

@@ -11,29 +11,26 @@ namespace Latchkey.Server.OAuth;
 
 /// <summary>
 /// Validates Latchkey access tokens for every endpoint that accepts them: ES256 signature by a published key,
-/// issuer, audience, expiry, `typ` at+jwt (so an id_token is never accepted as an access token, RFC 9068 §4),
-/// and — unlike a bare JWT check — that the grant named in `sid` has not been revoked.
+/// issuer, audience, expiry, `typ` at+jwt (so an id_token is never accepted as an access token, RFC 9068 §4).
+/// The grant named in `sid`, and the membership behind it, are checked by <see cref="CallerResolver"/>.
 /// </summary>
 public sealed class AccessTokenValidator(SigningKeyService keys, GrantRepository grants, IOptions<LatchkeyServerOptions> options, TimeProvider time)
 {
-    public async Task<ValidatedAccessToken?> ValidateAsync(string? token, CancellationToken cancellationToken)
+    /// <summary>Signature and claims, and the grant whatever its state (revocation needs that).</summary>
+    public async Task<(JsonObject? Claims, GrantRow? Grant)> ValidateSignatureAndGrantAsync(string? token, CancellationToken cancellationToken)
     {
-        var (claims, grant) = await ValidateSignatureAndGrantAsync(token, cancellationToken);
-        if (claims is null || grant is null || grant.RevokedAt is not null)
-        {
-            return null;
-        }
-
-        return new ValidatedAccessToken(claims, grant);
+        var claims = await ValidateSignatureAsync(token, cancellationToken);
+        var sid = claims is null ? null : JwtCodec.GetString(claims, ClaimNames.SessionId);
+        return (claims, sid is null ? null : await grants.FindAsync(sid, cancellationToken));
     }
 
-    /// <summary>Signature and claims only; the grant is returned whatever its state (revocation needs that).</summary>
-    public async Task<(JsonObject? Claims, GrantRow? Grant)> ValidateSignatureAndGrantAsync(string? token, CancellationToken cancellationToken)
+    /// <summary>The verified claims, or null. No database read: signing keys are cached. The grant is the caller's to check.</summary>
+    public async Task<JsonObject?> ValidateSignatureAsync(string? token, CancellationToken cancellationToken)
     {
         if (!JwtCodec.TryDecodeUnverified(token, out var header, out _) || header.KeyId is null
             || !string.Equals(header.Type, TokenIssuer.AccessTokenType, StringComparison.OrdinalIgnoreCase))
         {
-            return (null, null);
+            return null;
         }
 
         var key = await keys.FindKeyAsync(header.KeyId, cancellationToken);
@@ -45,13 +42,6 @@ public sealed class AccessTokenValidator(SigningKeyService keys, GrantRepository
             Issuer = issuer,
             Audience = issuer,
         });
-        if (!result.IsValid)
-        {
-            return (null, null);
-        }
-
-        var sid = JwtCodec.GetString(result.Payload, ClaimNames.SessionId);
-        var grant = sid is null ? null : await grants.FindAsync(sid, cancellationToken);
-        return (result.Payload, grant);
+        return result.IsValid ? result.Payload : null;
     }
 }

@@ -6,7 +6,6 @@ using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Microsoft.Extensions.Options;
-using Latchkey.Server.Web;
 
 namespace Latchkey.Server.OAuth;
 
@@ -17,8 +16,8 @@ public sealed class ProtocolEndpoints(
     ClientAuthenticator authenticator,
     DeviceAuthorizationService devices,
     GrantRepository grants,
-    UserRepository users,
     AccessTokenValidator accessTokens,
+    CallerResolver callers,
     AuditLog audit,
     TimeProvider time)
 {
@@ -187,13 +186,15 @@ public sealed class ProtocolEndpoints(
             });
         }
 
-        var access = await accessTokens.ValidateAsync(token, cancellationToken);
-        if (access is null)
+        // RFC 7662 §2.2: active only while the token would be accepted now, so a revoked grant or a member removed
+        // from the workspace answers active:false at once, not when the JWT expires.
+        var (caller, _, _) = await callers.ResolveAsync(token, BearerUse.SignInOnly, client.ClientId, context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        if (caller?.Claims is null)
         {
             return OAuthResponses.Json(inactive);
         }
 
-        var claims = access.Claims.DeepClone().AsObject();
+        var claims = caller.Claims.DeepClone().AsObject();
         claims["active"] = true;
         claims["token_type"] = "Bearer";
         return OAuthResponses.Json(claims);
@@ -202,28 +203,23 @@ public sealed class ProtocolEndpoints(
     /// <summary>OIDC Core §5.3. Bearer token per RFC 6750 §2.1; errors per §3.</summary>
     public async Task<IResult> UserInfo(HttpContext context)
     {
-        var token = BearerToken.From(context.Request);
-        var access = token is null ? null : await accessTokens.ValidateAsync(token, context.RequestAborted);
-        if (access is null)
+        var (caller, refusal) = await context.GetCallerAsync(BearerUse.SignInOnly);
+        if (caller is null)
         {
-            context.Response.Headers.WWWAuthenticate = token is null
-                ? "Bearer realm=\"latchkey\""
-                : "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"The access token is invalid, expired or revoked.\"";
-            return Results.Unauthorized();
-        }
+            if (refusal is { Status: StatusCodes.Status401Unauthorized } && context.Response.Headers.WWWAuthenticate.ToString().Contains("error=", StringComparison.Ordinal))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"The access token is invalid, expired or revoked.\"";
+            }
 
-        var user = await users.FindByIdAsync(access.Grant.UserId, context.RequestAborted);
-        if (user is null)
-        {
             return Results.Unauthorized();
         }
 
         return Results.Json(new JsonObject
         {
-            ["sub"] = user.Id,
-            ["email"] = user.Email,
+            ["sub"] = caller.UserId,
+            ["email"] = caller.Email,
             ["email_verified"] = true,
-            [ClaimNames.CodexAuth] = access.Claims[ClaimNames.CodexAuth]?.DeepClone(),
+            [ClaimNames.CodexAuth] = caller.Claims?[ClaimNames.CodexAuth]?.DeepClone(),
         });
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Server.Storage.Repositories;
-using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.OAuth;
 
@@ -9,7 +8,7 @@ namespace Latchkey.Server.OAuth;
 /// Token exchange (RFC 8693) at /oauth/token: an automation access token (`at-…`) as the subject token becomes a
 /// short-lived access JWT. Every exchange is a run start: the full access-token check runs and is recorded.
 /// </summary>
-public sealed class TokenExchangeGrant(AccessTokenService accessTokens, GrantRepository grants, TokenIssuer issuer)
+public sealed class TokenExchangeGrant(CallerResolver callers, GrantRepository grants, TokenIssuer issuer)
 {
     public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
     {
@@ -39,21 +38,21 @@ public sealed class TokenExchangeGrant(AccessTokenService accessTokens, GrantRep
             return (null, new OAuthError(OAuthErrors.InvalidRequest, $"Only {TokenTypes.AccessToken} can be requested."));
         }
 
-        var use = await accessTokens.AuthenticateAsync(subject, client.ClientId, ip, "token_exchange", recordUse: true, cancellationToken);
-        if (!use.Succeeded)
+        var outcome = await callers.ResolveAsync(subject, BearerUse.TokenExchange, client.ClientId, ip, cancellationToken);
+        if (outcome.Caller is not { } caller)
         {
-            var error = use.Error!;
+            var error = outcome.Refusal!;
             return (null, error.Status == StatusCodes.Status403Forbidden
                 ? OAuthError.PolicyDenied(error.Message)
                 : new OAuthError(OAuthErrors.InvalidGrant, error.Message, StatusCodes.Status400BadRequest, error.Code));
         }
 
-        var grant = await grants.FindAsync(use.Value!.Token.Id, cancellationToken);
+        var grant = await grants.FindAsync(caller.CredentialId, cancellationToken);
         if (grant is null || grant.RevokedAt is not null)
         {
             return (null, OAuthError.InvalidGrant("The access token is not valid."));
         }
 
-        return (await issuer.ExchangeAccessTokenAsync(grant, use.Value.Token.ExpiresAt, client.ClientId, cancellationToken), null);
+        return (await issuer.ExchangeAccessTokenAsync(grant, caller.ExpiresAt, client.ClientId, cancellationToken), null);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
@@ -5,7 +6,10 @@ using Microsoft.AspNetCore.Authentication;
 
 namespace Latchkey.Server.Web;
 
-/// <summary>What the session cookie says about the signed-in user.</summary>
+/// <summary>
+/// What a request knows about the signed-in user. The session cookie itself carries only <see cref="SessionSecret"/>;
+/// the other claims are filled in from the server-side session record on each request (<see cref="SessionCookieEvents"/>).
+/// </summary>
 public static class SessionClaims
 {
     public const string UserId = "sub";
@@ -13,7 +17,18 @@ public static class SessionClaims
     public const string AuthTime = "auth_time";
     public const string ReturnUrl = "return_url";
 
+    /// <summary>The public id of the current web session (the Security page marks it "this session").</summary>
+    public const string SessionId = "sid";
+
+    /// <summary>The second factor used at sign-in (`totp` or `recovery_code`).</summary>
+    public const string MfaMethod = "amr";
+
+    /// <summary>The random secret in the cookie; only its SHA-256 digest is stored.</summary>
+    public const string SessionSecret = "lk_session";
+
     public static string? GetUserId(ClaimsPrincipal user) => user?.FindFirst(UserId)?.Value;
+
+    public static string? GetSessionId(ClaimsPrincipal user) => user?.FindFirst(SessionId)?.Value;
 
     public static long GetAuthTime(ClaimsPrincipal user)
         => long.TryParse(user?.FindFirst(AuthTime)?.Value, out var t) ? t : 0;
@@ -24,19 +39,24 @@ public static class SessionClaims
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(users);
         var pending = await context.AuthenticateAsync(SessionSchemes.MfaPending);
-        var userId = pending.Succeeded ? GetUserId(pending.Principal!) : null;
-        var user = userId is null ? null : await users.FindByIdAsync(userId, cancellationToken);
+        var userId = GetUserId(pending.Principal!);
+        var user = pending.Succeeded && userId is not null ? await users.FindByIdAsync(userId, cancellationToken) : null;
         return (user, pending.Principal?.FindFirst(ReturnUrl)?.Value);
     }
 
-    /// <summary>Completes sign-in after both factors: issues the session cookie and drops the pending-MFA one.</summary>
-    public static async Task SignInAsync(HttpContext context, string userId, string email, long authTimeMs)
+    /// <summary>The principal a live session stands for, built from its record.</summary>
+    public static ClaimsPrincipal From(ValidWebSession session)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(session);
         var identity = new ClaimsIdentity(
-            [new Claim(UserId, userId), new Claim(Email, email), new Claim(AuthTime, authTimeMs.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            [
+                new Claim(UserId, session.UserId),
+                new Claim(Email, session.Email),
+                new Claim(AuthTime, session.AuthTime.ToString(CultureInfo.InvariantCulture)),
+                new Claim(SessionId, session.Id),
+                new Claim(MfaMethod, session.MfaMethod),
+            ],
             "session", UserId, null);
-        await context.SignOutAsync(SessionSchemes.MfaPending);
-        await context.SignInAsync(SessionSchemes.Session, new ClaimsPrincipal(identity));
+        return new ClaimsPrincipal(identity);
     }
 }

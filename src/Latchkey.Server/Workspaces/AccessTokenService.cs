@@ -10,12 +10,10 @@ namespace Latchkey.Server.Workspaces;
 
 /// <summary>
 /// Automation access tokens (`at-…`): created by members the workspace allows, shown once, stored as SHA-256
-/// digests, checked at every run start (revoked, expired, creator still a member, local access) and recorded.
+/// digests. The run-start check of a presented token is the caller resolution's (OAuth/CallerResolver).
 /// </summary>
 public sealed class AccessTokenService(
     AccessTokenRepository tokens,
-    UserRepository users,
-    WorkspaceAccessService access,
     AuditLog audit,
     TimeProvider time)
 {
@@ -84,8 +82,11 @@ public sealed class AccessTokenService(
     }
 
     /// <summary>
-    /// Replaces a token: the new one is created first (same name, same lifetime within today's limit, same
-    /// creator), then the old one is revoked, so a crash between the two leaves two working tokens, never none.
+    /// Replaces the caller's own token: the new one is created first (same name, same lifetime within today's limit),
+    /// then the old one is revoked, so a crash between the two leaves two working tokens, never none.
+    /// Only the token's creator may rotate it (ASVS 5.0 §8.2.2: access to a data item is restricted to those with
+    /// explicit permission to that item). A rotated token authenticates as its creator, so if an admin or an access_tokens.manage holder
+    /// could rotate another person's token they would be handed that person's identity; they may revoke it instead.
     /// </summary>
     public async Task<ServiceResult<(AccessTokenRow Token, string Secret)>> RotateAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
     {
@@ -95,16 +96,15 @@ public sealed class AccessTokenService(
             return error!;
         }
 
+        if (old.UserId != actor.UserId)
+        {
+            return ServiceError.Forbidden("Only the person who created an access token can rotate it, because the new token acts as them. Revoke it instead.");
+        }
+
         var now = Now;
         if (old.RevokedAt is not null || (old.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds()))
         {
             return ServiceError.Conflict("not_active", "Only an active access token can be rotated. Create a new one instead.");
-        }
-
-        var creatorAccess = old.UserId == actor.UserId ? actor : await access.GetAsync(old.UserId, actor.WorkspaceId, cancellationToken);
-        if (creatorAccess is null)
-        {
-            return ServiceError.Conflict("creator_not_member", "The token's creator is no longer a member; revoke it instead.");
         }
 
         DateTimeOffset? expiresAt = old.ExpiresAt is { } oldExpiry ? now + TimeSpan.FromMilliseconds(oldExpiry - old.CreatedAt) : null;
@@ -113,67 +113,11 @@ public sealed class AccessTokenService(
             expiresAt = now.AddDays(maxDays);
         }
 
-        var (replacement, secret) = await StoreAsync(creatorAccess, old.Name, expiresAt, old.Id, cancellationToken);
+        var (replacement, secret) = await StoreAsync(actor, old.Name, expiresAt, old.Id, cancellationToken);
         await tokens.RevokeAsync(old.Id, actor.UserId, "rotated", now.ToUnixTimeMilliseconds(), cancellationToken);
         await audit.WriteAsync(AuditEventTypes.AccessTokenRotated, actor.UserId, actor.WorkspaceId, ipAddress: ip,
-            detail: new JsonObject { ["token_id"] = old.Id, ["replacement_id"] = replacement.Id, ["name"] = old.Name }, cancellationToken: cancellationToken);
+            detail: new JsonObject { ["token_id"] = old.Id, ["replacement_id"] = replacement.Id, ["name"] = old.Name, ["creator_id"] = old.UserId }, cancellationToken: cancellationToken);
         return ServiceResult.Ok((replacement, secret));
-    }
-
-    /// <summary>
-    /// The run-start check, for the whoami endpoint, the token exchange and the gateway. Refusals name the reason;
-    /// each use is recorded (token, user, workspace, client, address, time) and updates "last used".
-    /// </summary>
-    public async Task<ServiceResult<AccessTokenUse>> AuthenticateAsync(string? presented, string? clientId, string? ip, string purpose, bool recordUse, CancellationToken cancellationToken)
-    {
-        var kindError = CredentialKinds.ExpectAccessToken(presented);
-        if (kindError is not null)
-        {
-            return kindError;
-        }
-
-        var row = await tokens.FindByHashAsync(SecretDigest.Compute(presented!), cancellationToken);
-        if (row is null)
-        {
-            return Refused("invalid_token", "The access token is not valid. Check that it was copied whole.");
-        }
-
-        var now = Now;
-        ServiceError? refusal = null;
-        WorkspaceAccess? member = null;
-        if (row.RevokedAt is { } revokedAt)
-        {
-            refusal = Refused("token_revoked", $"This access token was revoked on {Format(revokedAt)}. Create a new one in the Latchkey console.");
-        }
-        else if (row.ExpiresAt is { } expiresAt && expiresAt <= now.ToUnixTimeMilliseconds())
-        {
-            refusal = Refused("token_expired", $"This access token expired on {Format(expiresAt)}. Create a new one in the Latchkey console.");
-        }
-        else if ((member = await access.GetAsync(row.UserId, row.WorkspaceId, cancellationToken)) is null)
-        {
-            refusal = Refused("creator_not_member", "The user who created this access token is no longer a member of its workspace.");
-        }
-        else if (!member.MayUseLocally)
-        {
-            refusal = new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage);
-        }
-
-        if (refusal is not null)
-        {
-            await audit.WriteAsync(AuditEventTypes.AccessTokenRefused, row.UserId, row.WorkspaceId, clientId, ip,
-                new JsonObject { ["token_id"] = row.Id, ["reason"] = refusal.Code, ["purpose"] = purpose }, cancellationToken);
-            return refusal;
-        }
-
-        await tokens.TouchAsync(row.Id, now.ToUnixTimeMilliseconds(), ip, cancellationToken);
-        if (recordUse)
-        {
-            await audit.WriteAsync(AuditEventTypes.AccessTokenUsed, row.UserId, row.WorkspaceId, clientId, ip,
-                new JsonObject { ["token_id"] = row.Id, ["name"] = row.Name, ["purpose"] = purpose }, cancellationToken);
-        }
-
-        var user = await users.FindByIdAsync(row.UserId, cancellationToken);
-        return ServiceResult.Ok(new AccessTokenUse(row, user!, member!));
     }
 
     public static string Status(AccessTokenRow row, DateTimeOffset now)
@@ -186,10 +130,6 @@ public sealed class AccessTokenService(
 
         return row.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds() ? "expired" : "active";
     }
-
-    private static ServiceError Refused(string code, string message) => new(StatusCodes.Status401Unauthorized, code, message);
-
-    private static string Format(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     private async Task<(AccessTokenRow? Row, ServiceError? Error)> FindVisibleAsync(WorkspaceAccess actor, string tokenId, CancellationToken cancellationToken)
     {
@@ -279,5 +219,3 @@ public sealed class AccessTokenService(
             && value.Contains('T', StringComparison.Ordinal);
     }
 }
-
-public sealed record AccessTokenUse(AccessTokenRow Token, UserRow User, WorkspaceAccess Access);

@@ -8,7 +8,7 @@ using Latchkey.Server.Storage.Rows;
 namespace Latchkey.Server.Workspaces;
 
 /// <summary>Workspace API keys (`sk-lk-…`): created, listed and revoked by owners and admins, stored as digests, shown once.</summary>
-public sealed class ApiKeyService(ApiKeyRepository keys, WorkspaceRepository workspaces, AuditLog audit, TimeProvider time)
+public sealed class ApiKeyService(ApiKeyRepository keys, AuditLog audit, TimeProvider time)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -60,29 +60,5 @@ public sealed class ApiKeyService(ApiKeyRepository keys, WorkspaceRepository wor
 
         await audit.WriteAsync(AuditEventTypes.ApiKeyRevoked, actor.UserId, actor.WorkspaceId, ipAddress: ip, detail: new JsonObject { ["key_id"] = keyId }, cancellationToken: cancellationToken);
         return ServiceResult.Ok(true);
-    }
-
-    /// <summary>Checks a presented key: well-formed, known, not revoked. API-key use follows the workspace's API settings, not member policies.</summary>
-    public async Task<ServiceResult<(ApiKeyRow Key, WorkspaceRow Workspace)>> AuthenticateAsync(string? presented, CancellationToken cancellationToken)
-    {
-        if (!TokenFormat.IsWellFormed(presented, TokenFormat.ApiKeyPrefix))
-        {
-            return new ServiceError(StatusCodes.Status401Unauthorized, "invalid_api_key", "The API key is not valid.");
-        }
-
-        var key = await keys.FindByHashAsync(SecretDigest.Compute(presented!), cancellationToken);
-        if (key is null || key.RevokedAt is not null)
-        {
-            return new ServiceError(StatusCodes.Status401Unauthorized, "invalid_api_key", key is null ? "The API key is not valid." : "This API key was revoked.");
-        }
-
-        var workspace = await workspaces.FindAsync(key.WorkspaceId, cancellationToken);
-        if (workspace is null)
-        {
-            return new ServiceError(StatusCodes.Status401Unauthorized, "invalid_api_key", "The API key is not valid.");
-        }
-
-        await keys.TouchAsync(key.Id, Now, cancellationToken);
-        return ServiceResult.Ok((key, workspace));
     }
 }

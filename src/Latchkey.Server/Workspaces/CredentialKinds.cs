@@ -11,7 +11,8 @@ public static class CredentialKinds
 {
     public const string AccessToken = "access_token";
     public const string ApiKey = "api_key";
-    public const string SignIn = "sign_in";
+    /// <summary>A Latchkey OAuth access JWT. "oauth" is the name gateway usage events have always recorded.</summary>
+    public const string SignIn = "oauth";
     public const string Unknown = "unknown";
 
     public static string Classify(string? bearer)

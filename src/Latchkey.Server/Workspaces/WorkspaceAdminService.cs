@@ -58,7 +58,7 @@ public sealed class WorkspaceAdminService(
         }
 
         var before = await workspaces.FindMembershipAsync(userId, actor.WorkspaceId, cancellationToken);
-        var outcome = await workspaces.ChangeMemberAsync(actor.WorkspaceId, userId, role, cancellationToken);
+        var outcome = await workspaces.ChangeMemberAsync(actor.WorkspaceId, userId, role, Now, cancellationToken);
         if (outcome == MemberChange.NotMember)
         {
             return ServiceError.NotFound("Member");
@@ -82,7 +82,7 @@ public sealed class WorkspaceAdminService(
             return check;
         }
 
-        var outcome = await workspaces.ChangeMemberAsync(actor.WorkspaceId, userId, null, cancellationToken);
+        var outcome = await workspaces.ChangeMemberAsync(actor.WorkspaceId, userId, null, Now, cancellationToken);
         if (outcome == MemberChange.NotMember)
         {
             return ServiceError.NotFound("Member");

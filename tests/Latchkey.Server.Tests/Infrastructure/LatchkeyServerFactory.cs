@@ -58,6 +58,12 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+
+            // Every connection goes through a counter, so hot-path tests can assert round trips.
+            var real = services.Single(s => s.ServiceType == typeof(IDbConnectionFactory));
+            services.Remove(real);
+            services.AddSingleton(sp => new CountingConnectionFactory((IDbConnectionFactory)real.ImplementationFactory!(sp)));
+            services.AddSingleton<IDbConnectionFactory>(sp => sp.GetRequiredService<CountingConnectionFactory>());
         });
     }
 

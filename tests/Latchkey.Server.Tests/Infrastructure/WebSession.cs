@@ -20,9 +20,13 @@ public sealed partial class WebSession : IDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The last session cookie the server set, as an attacker who copied it from this browser would hold it.</summary>
+    public string? SessionCookie { get; private set; }
+
     public async Task<(HttpResponseMessage Response, string Body)> GetAsync(string url)
     {
         var response = await Client.GetAsync(new Uri(url, UriKind.RelativeOrAbsolute));
+        NoteSessionCookie(response);
         return (response, await response.Content.ReadAsStringAsync());
     }
 
@@ -40,7 +44,34 @@ public sealed partial class WebSession : IDisposable
     {
         using var content = new FormUrlEncodedContent(fields);
         var response = await Client.PostAsync(new Uri(url, UriKind.RelativeOrAbsolute), content);
+        NoteSessionCookie(response);
         return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A separate client that sends only <paramref name="sessionCookie"/>: a copy of the cookie used elsewhere.</summary>
+    public static HttpClient WithCopiedCookie(WebApplicationFactory<Program> factory, string sessionCookie)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        client.DefaultRequestHeaders.Add("Cookie", "latchkey.session=" + sessionCookie);
+        return client;
+    }
+
+    private void NoteSessionCookie(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
+        {
+            return;
+        }
+
+        foreach (var cookie in cookies.Where(c => c.StartsWith("latchkey.session=", StringComparison.Ordinal)))
+        {
+            var value = cookie["latchkey.session=".Length..].Split(';')[0];
+            if (value.Length > 0)
+            {
+                SessionCookie = value;
+            }
+        }
     }
 
     public static string? Hidden(string html, string name)

@@ -15,10 +15,8 @@ public sealed class AccessTokenValidatorTests : ServerTest
         var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
         JwtCodec.TryDecodeUnverified((string)tokens["access_token"]!, out _, out var claims);
         var key = await Factory.Get<SigningKeyService>().GetActiveKeyAsync(CancellationToken.None);
-        var validator = Factory.Get<AccessTokenValidator>();
-
-        var asAccess = await validator.ValidateAsync(JwtCodec.Sign(claims, key, "at+jwt"), CancellationToken.None);
-        var asPlainJwt = await validator.ValidateAsync(JwtCodec.Sign(claims, key, "JWT"), CancellationToken.None);
+        var asAccess = await ResolveAsync(JwtCodec.Sign(claims, key, "at+jwt"));
+        var asPlainJwt = await ResolveAsync(JwtCodec.Sign(claims, key, "JWT"));
 
         Assert.NotNull(asAccess);
         Assert.Null(asPlainJwt);
@@ -28,12 +26,11 @@ public sealed class AccessTokenValidatorTests : ServerTest
     public async Task ValidSignatureButRevokedGrant_IsRejected()
     {
         var (_, tokens) = await OAuthFlows.SignInAndGetTokensAsync(Factory);
-        var validator = Factory.Get<AccessTokenValidator>();
-        var valid = await validator.ValidateAsync((string)tokens["access_token"]!, CancellationToken.None);
+        var valid = await ResolveAsync((string)tokens["access_token"]!);
 
-        await Factory.Get<GrantRepository>().RevokeAsync(valid!.Grant.Id, "test", 1, CancellationToken.None);
+        await Factory.Get<GrantRepository>().RevokeAsync(valid!.GrantId!, "test", 1, CancellationToken.None);
 
-        Assert.Null(await validator.ValidateAsync((string)tokens["access_token"]!, CancellationToken.None));
+        Assert.Null(await ResolveAsync((string)tokens["access_token"]!));
     }
 
     [Fact]
@@ -43,6 +40,9 @@ public sealed class AccessTokenValidatorTests : ServerTest
         JwtCodec.TryDecodeUnverified((string)tokens["access_token"]!, out var header, out var claims);
         using var rogue = EcSigningKey.Generate();
 
-        Assert.Null(await Factory.Get<AccessTokenValidator>().ValidateAsync(JwtCodec.Sign(claims, rogue, "at+jwt"), CancellationToken.None));
+        Assert.Null(await ResolveAsync(JwtCodec.Sign(claims, rogue, "at+jwt")));
     }
+
+    private async Task<Caller?> ResolveAsync(string token)
+        => (await Factory.Get<CallerResolver>().ResolveAsync(token, BearerUse.SignInOnly, null, null, CancellationToken.None)).Caller;
 }

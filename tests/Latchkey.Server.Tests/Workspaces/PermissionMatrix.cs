@@ -24,6 +24,8 @@ public static class PermissionMatrix
         ("list_tokens",            ["ok", "ok", "404", "ok",  "404", "404"]),
         ("create_token",           ["ok", "ok", "404", "ok",  "404", "404"]),
         ("revoke_others_token",    ["ok", "ok", "404", "404", "404", "404"]),
+        // Rotating hands out a secret that acts as the token's creator: only the creator (here the owner) may (ASVS 5.0 §8.2.2).
+        ("rotate_owners_token",    ["ok", "403", "404", "404", "404", "404"]),
         ("list_api_keys",          ["ok", "ok", "404", "404", "404", "404"]),
         ("create_api_key",         ["ok", "ok", "404", "404", "404", "404"]),
         ("revoke_api_key",         ["ok", "ok", "404", "404", "404", "404"]),

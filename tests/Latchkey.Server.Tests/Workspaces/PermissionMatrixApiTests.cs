@@ -25,6 +25,7 @@ public sealed class PermissionMatrixApiTests(MatrixFixture fixture) : IClassFixt
             "list_tokens" => await client.SendAsync(HttpMethod.Get, team.Url("/access-tokens")),
             "create_token" => await client.SendAsync(HttpMethod.Post, team.Url("/access-tokens"), new { name = "t " + unique, expiration = "7d" }),
             "revoke_others_token" => await client.SendAsync(HttpMethod.Delete, team.Url($"/access-tokens/{await fixture.NewOwnerTokenAsync()}")),
+            "rotate_owners_token" => await client.SendAsync(HttpMethod.Post, team.Url($"/access-tokens/{await fixture.NewOwnerTokenAsync()}/rotate")),
             "list_api_keys" => await client.SendAsync(HttpMethod.Get, team.Url("/api-keys")),
             "create_api_key" => await client.SendAsync(HttpMethod.Post, team.Url("/api-keys"), new { name = "k " + unique }),
             "revoke_api_key" => await client.SendAsync(HttpMethod.Delete, team.Url($"/api-keys/{await fixture.NewApiKeyAsync()}")),

@@ -28,6 +28,7 @@ public sealed class PermissionMatrixPageTests(MatrixFixture fixture) : IClassFix
             "list_tokens" => await session.GetAsync($"{ws}/tokens"),
             "create_token" => await PostAsync(session, $"{ws}/tokens?handler=create", new() { ["name"] = "page " + unique, ["expiration"] = "7d" }),
             "revoke_others_token" => await PostAsync(session, $"{ws}/tokens?handler=revoke", new() { ["tokenId"] = await fixture.NewOwnerTokenAsync() }),
+            "rotate_owners_token" => await PostAsync(session, $"{ws}/tokens?handler=rotate", new() { ["tokenId"] = await fixture.NewOwnerTokenAsync() }),
             "list_api_keys" => await session.GetAsync($"{ws}/api-keys"),
             "create_api_key" => await PostAsync(session, $"{ws}/api-keys?handler=create", new() { ["name"] = "page key " + unique }),
             "revoke_api_key" => await PostAsync(session, $"{ws}/api-keys?handler=revoke", new() { ["keyId"] = await fixture.NewApiKeyAsync() }),

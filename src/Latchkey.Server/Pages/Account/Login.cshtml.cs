@@ -26,6 +26,7 @@ public sealed class LoginModel(AccountService accounts) : PageModel
         {
             "setup" => "Your account is ready. Sign in to set up two-factor authentication.",
             "signed-out" => "You are signed out.",
+            "signed-out-everywhere" => "You are signed out everywhere: every browser session and every CLI and app sign-in has ended.",
             _ => null,
         };
     }

@@ -2,7 +2,6 @@ using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -10,7 +9,7 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Latchkey.Server.Pages.Account;
 
 [EnableRateLimiting("signin")]
-public sealed class MfaModel(AccountService accounts, UserRepository users, AuditLog audit, TimeProvider time) : PageModel
+public sealed class MfaModel(AccountService accounts, UserRepository users, WebSessions sessions, AuditLog audit, TimeProvider time) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -38,7 +37,7 @@ public sealed class MfaModel(AccountService accounts, UserRepository users, Audi
             return Page();
         }
 
-        await SessionClaims.SignInAsync(HttpContext, user.Id, user.Email, time.GetUtcNow().ToUnixTimeMilliseconds());
+        await sessions.SignInAsync(HttpContext, user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), AccountService.SecondFactorMethod(code)!, cancellationToken);
         await audit.WriteAsync(AuditEventTypes.SignInSucceeded, user.Id, ipAddress: ip, cancellationToken: cancellationToken);
         return Redirect(returnUrl is not null && Url.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }

@@ -3,7 +3,6 @@ using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -16,7 +15,7 @@ namespace Latchkey.Server.Pages.Account;
 /// time-limited) with Data Protection, bound to the user, so nothing is stored until the first code proves it works.
 /// </summary>
 [EnableRateLimiting("signin")]
-public sealed class MfaSetupModel(AccountService accounts, UserRepository users, AuditLog audit, IDataProtectionProvider dataProtection, TimeProvider time) : PageModel
+public sealed class MfaSetupModel(AccountService accounts, UserRepository users, WebSessions sessions, AuditLog audit, IDataProtectionProvider dataProtection, TimeProvider time) : PageModel
 {
     private readonly ITimeLimitedDataProtector protector = dataProtection.CreateProtector("Latchkey.TotpEnrollment.v1").ToTimeLimitedDataProtector();
 
@@ -89,7 +88,7 @@ public sealed class MfaSetupModel(AccountService accounts, UserRepository users,
             return Page();
         }
 
-        await SessionClaims.SignInAsync(HttpContext, user.Id, user.Email, time.GetUtcNow().ToUnixTimeMilliseconds());
+        await sessions.SignInAsync(HttpContext, user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), SecondFactorMethods.Totp, cancellationToken);
         await audit.WriteAsync(AuditEventTypes.SignInSucceeded, user.Id, ipAddress: ip, cancellationToken: cancellationToken);
         RecoveryCodes = codes;
         ReturnUrl = returnUrl is not null && Url.IsLocalUrl(returnUrl) ? returnUrl : "/";

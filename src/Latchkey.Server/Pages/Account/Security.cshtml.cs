@@ -16,8 +16,11 @@ namespace Latchkey.Server.Pages.Account;
 /// </summary>
 public sealed class SecurityModel(
     AccountService accounts,
+    AccountSessions accountSessions,
+    WebSessions webSessions,
     UserRepository users,
     GrantRepository grants,
+    WebSessionRepository sessionRecords,
     WorkspaceRepository workspaces,
     ClientRegistry clients,
     AuditLog audit,
@@ -29,7 +32,13 @@ public sealed class SecurityModel(
 
     public bool DeviceSignInDisabled { get; private set; }
 
-    public IReadOnlyList<GrantRow> Sessions { get; private set; } = [];
+    /// <summary>Browser sessions, most recently seen first.</summary>
+    public IReadOnlyList<WebSessionRow> WebSessions { get; private set; } = [];
+
+    /// <summary>CLI and app sign-ins (refresh-token grants), newest first.</summary>
+    public IReadOnlyList<SignInGrantRow> SignIns { get; private set; } = [];
+
+    public string? CurrentSessionId => SessionClaims.GetSessionId(User);
 
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
 
@@ -51,14 +60,16 @@ public sealed class SecurityModel(
         var user = await users.FindByIdAsync(UserId, cancellationToken);
         MfaEnrolledAt = user?.TotpEnrolledAt;
         DeviceSignInDisabled = user?.DeviceSignInDisabled ?? false;
-        Sessions = await grants.ListActiveForUserAsync(UserId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        WebSessions = await sessionRecords.ListActiveForUserAsync(UserId, now, cancellationToken);
+        SignIns = await grants.ListActiveSignInsForUserAsync(UserId, now, cancellationToken);
         memberships = await workspaces.ListForUserAsync(UserId, cancellationToken);
     }
 
     public async Task<IActionResult> OnPostPasswordAsync([FromForm(Name = "current_password")] string? current, [FromForm(Name = "new_password")] string? next, CancellationToken cancellationToken)
     {
-        var error = await accounts.ChangePasswordAsync(UserId, current, next, Ip, cancellationToken);
-        return error is null ? Done("Password changed.") : await FailAsync(error, cancellationToken);
+        var error = await accounts.ChangePasswordAsync(UserId, CurrentSessionId, current, next, Ip, cancellationToken);
+        return error is null ? Done("Password changed. Your other sessions and every CLI and app sign-in were signed out.") : await FailAsync(error, cancellationToken);
     }
 
     /// <summary>
@@ -73,8 +84,7 @@ public sealed class SecurityModel(
             return await FailAsync("That code is not correct. Enter the current 6-digit code from your authenticator app.", cancellationToken);
         }
 
-        RecoveryCodes = await accounts.RegenerateRecoveryCodesAsync(UserId, cancellationToken);
-        await audit.WriteAsync(AuditEventTypes.RecoveryCodesRegenerated, UserId, ipAddress: Ip, cancellationToken: cancellationToken);
+        RecoveryCodes = await accounts.ReplaceRecoveryCodesAsync(UserId, CurrentSessionId, Ip, cancellationToken);
         await OnGetAsync(cancellationToken);
         return Page();
     }
@@ -106,6 +116,45 @@ public sealed class SecurityModel(
         }
 
         return Done("Signed out of that application.");
+    }
+
+    /// <summary>Ends one browser session of the user's (ending the current one is signing out).</summary>
+    public async Task<IActionResult> OnPostEndSessionAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(sessionId) && sessionId == CurrentSessionId)
+        {
+            await webSessions.SignOutAsync(HttpContext, cancellationToken);
+            return Redirect("/account/login?message=signed-out");
+        }
+
+        if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 100 || !await accountSessions.EndWebSessionAsync(UserId, sessionId, Ip, cancellationToken))
+        {
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return await FailAsync("That session was not found.", cancellationToken, keepStatus: true);
+        }
+
+        return Done("That browser session was signed out.");
+    }
+
+    /// <summary>
+    /// Ends every browser session, this one included, and every CLI and app sign-in. The current password is asked
+    /// again first (ASVS 5.0 §7.5.2), through the sign-in check and its lockout, so a borrowed session cannot lock
+    /// the owner out of every device.
+    /// </summary>
+    public async Task<IActionResult> OnPostEverywhereAsync(string? password, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        var check = user is null ? null : await accounts.CheckPasswordAsync(user.Email, password, Ip, cancellationToken);
+        if (check?.Outcome != SignInOutcome.PasswordAccepted || check.User?.Id != UserId)
+        {
+            return await FailAsync(check?.Outcome == SignInOutcome.LockedOut
+                ? "Too many failed attempts. Wait a few minutes and try again."
+                : "The password is not correct. Nothing was signed out.", cancellationToken);
+        }
+
+        await accountSessions.EndAllAsync(UserId, keepSessionId: null, "signed_out_everywhere", Ip, cancellationToken);
+        await webSessions.SignOutAsync(HttpContext, cancellationToken);
+        return Redirect("/account/login?message=signed-out-everywhere");
     }
 
     private RedirectResult Done(string notice)

@@ -43,13 +43,21 @@ public sealed class GrantRepository(IDbConnectionFactory db)
             $"SELECT {TokenColumns} FROM refresh_tokens WHERE token_hash = @tokenHash", new { tokenHash }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The user's live sign-ins (not revoked, refresh token not expired), newest first; access-token grants excluded.</summary>
-    public async Task<IReadOnlyList<GrantRow>> ListActiveForUserAsync(string userId, long now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The user's live sign-ins (not revoked, refresh token not expired), newest first, with when each last refreshed and
+    /// the address it signed in from (kept in the `grant.created` audit event); access-token grants excluded.
+    /// </summary>
+    public async Task<IReadOnlyList<SignInGrantRow>> ListActiveSignInsForUserAsync(string userId, long now, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
-        return (await c.QueryAsync<GrantRow>(new CommandDefinition(
-            $"""
-            SELECT g.{GrantColumns.Replace(", ", ", g.", StringComparison.Ordinal)} FROM grants g
+        return (await c.QueryAsync<SignInGrantRow>(new CommandDefinition(
+            """
+            SELECT g.id, g.client_id, g.workspace_id, g.created_at,
+              (SELECT MAX(t.created_at) FROM refresh_tokens t WHERE t.grant_id = g.id) AS last_used_at,
+              (SELECT a.ip_address FROM audit_events a
+               WHERE a.user_id = g.user_id AND a.event_type = 'grant.created' AND a.detail LIKE '%"grant_id":"' || g.id || '"%'
+               ORDER BY a.occurred_at LIMIT 1) AS ip_address
+            FROM grants g
             WHERE g.user_id = @userId AND g.revoked_at IS NULL AND g.client_id <> 'access-token'
               AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.grant_id = g.id AND t.consumed_at IS NULL AND t.expires_at > @now)
             ORDER BY g.created_at DESC
@@ -64,6 +72,19 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         return await c.ExecuteAsync(new CommandDefinition(
             "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE id = @grantId AND revoked_at IS NULL",
             new { grantId, reason, now }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>
+    /// Revokes every live sign-in (refresh-token grant) of the user, for "sign out everywhere", a password change or an
+    /// MFA change (ASVS 5.0 §7.4.3). Automation access tokens (`at-`) have grants too but are not sign-ins: they are
+    /// managed, and revoked, on their own. Returns how many grants were revoked.
+    /// </summary>
+    public async Task<int> RevokeAllForUserAsync(string userId, string reason, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE user_id = @userId AND revoked_at IS NULL AND client_id <> @accessTokens",
+            new { userId, reason, now, accessTokens = AccessTokenRepository.GrantClientId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

@@ -98,9 +98,11 @@ public sealed class WorkspaceRepository(IDbConnectionFactory db)
     /// <summary>
     /// Changes a member's role, or removes them (<paramref name="newRole"/> null), unless that would leave the
     /// workspace without an owner. The workspace row is locked first so two concurrent demotions of two owners
-    /// cannot both see "another owner remains".
+    /// cannot both see "another owner remains". A removal also revokes the member's sign-ins (grants) for this
+    /// workspace in the same transaction, so their refresh and access tokens die with the membership (RFC 7662 §2.2,
+    /// RFC 6750 §3.1); their automation access tokens are refused by the membership check.
     /// </summary>
-    public async Task<MemberChange> ChangeMemberAsync(string workspaceId, string userId, string? newRole, CancellationToken cancellationToken)
+    public async Task<MemberChange> ChangeMemberAsync(string workspaceId, string userId, string? newRole, long now, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
@@ -129,6 +131,14 @@ public sealed class WorkspaceRepository(IDbConnectionFactory db)
                 ? "DELETE FROM workspace_members WHERE workspace_id = @workspaceId AND user_id = @userId"
                 : "UPDATE workspace_members SET role = @newRole WHERE workspace_id = @workspaceId AND user_id = @userId",
             new { workspaceId, userId, newRole }, tx, cancellationToken: cancellationToken));
+        if (newRole is null)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE grants SET revoked_at = @now, revoked_reason = 'member_removed' "
+                + "WHERE user_id = @userId AND workspace_id = @workspaceId AND revoked_at IS NULL AND client_id <> 'access-token'",
+                new { workspaceId, userId, now }, tx, cancellationToken: cancellationToken));
+        }
+
         await tx.CommitAsync(cancellationToken);
         return MemberChange.Done;
     }

@@ -1,0 +1,22 @@
+using System.Data.Common;
+using Latchkey.Server.Storage;
+
+namespace Latchkey.Server.Tests.Infrastructure;
+
+/// <summary>Counts database connections opened (each repository call opens one: one statement or one transaction).</summary>
+public sealed class CountingConnectionFactory(IDbConnectionFactory inner) : IDbConnectionFactory
+{
+    private int opened;
+
+    public DatabaseEngine Engine => inner.Engine;
+
+    public int Opened => Volatile.Read(ref opened);
+
+    public void Reset() => Interlocked.Exchange(ref opened, 0);
+
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref opened);
+        return inner.OpenAsync(cancellationToken);
+    }
+}
