@@ -64,7 +64,7 @@ public abstract class MemberRemovalTests(DatabaseEngine engine) : IAsyncLifetime
         var (status, refreshed) = await OAuthFlows.RefreshAsync(factory.CreateClient(), tokens["refresh_token"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", refreshed["error"]!.GetValue<string>()); // RFC 6749 §5.2
-        var live = await factory.Get<GrantRepository>().ListActiveForUserAsync(member.Id, factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+        var live = await factory.Get<GrantRepository>().ListActiveSignInsForUserAsync(member.Id, factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
         Assert.DoesNotContain(live, g => g.WorkspaceId == team.WorkspaceId);
 
         // Their sign-in to their own workspace is untouched.
