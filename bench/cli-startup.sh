@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start-up time of `latchkey login status` on a signed-in home (no network call), measured with hyperfine.
-# Compares, in one run on one machine: the NativeAOT binary (net9.0), the same CLI on the .NET runtime
-# (`dotnet latchkey.dll`, net10.0), and — when installed — the real Codex CLI's `codex login status` as a peer.
+# Compares, in one run on one machine: the NativeAOT binary, the same CLI on the .NET runtime
+# (`dotnet latchkey.dll`), and — when installed — the real Codex CLI's `codex login status` as a peer.
 # Reports each as a ratio to the AOT binary. Usage: bash bench/cli-startup.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +9,8 @@ runs="${1:-30}"
 command -v hyperfine >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq hyperfine >/dev/null; }
 
 out="$(mktemp -d)"
-dotnet publish src/Latchkey.Cli -f net9.0 -r linux-x64 -c Release -p:CppCompilerAndLinker=gcc -o "$out/aot" >/dev/null
-dotnet build src/Latchkey.Cli -f net10.0 -c Release -o "$out/jit" >/dev/null
+dotnet publish src/Latchkey.Cli -r linux-x64 -c Release -p:CppCompilerAndLinker=gcc -o "$out/aot" >/dev/null
+dotnet build src/Latchkey.Cli -c Release -o "$out/jit" >/dev/null
 
 # A signed-in home: an API key login is enough for `status` (it reads the file, nothing else).
 home="$out/home"

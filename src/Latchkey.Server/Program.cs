@@ -5,7 +5,7 @@ if (ServerCommandLine.TryAnswer(args, Console.Out, out var answered))
     return answered;
 }
 
-var commandArgs = OperatorCommands.IsOperatorCommand(args) ? args[1..] : args;
+var commandArgs = OperatorCommands.SettingsArgs(args);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
 builder.Configuration.UseApplicationFolderSettings();
 builder.Configuration.AddCommandLine(commandArgs, ServerCommandLine.Switches.ToDictionary());

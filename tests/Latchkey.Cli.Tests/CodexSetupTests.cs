@@ -1,5 +1,6 @@
 using Latchkey.Cli.Commands;
 using Latchkey.Client.Configuration;
+using Tomlyn.Model;
 
 namespace Latchkey.Cli.Tests;
 

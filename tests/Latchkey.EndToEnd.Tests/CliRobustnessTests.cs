@@ -91,7 +91,6 @@ public sealed class CliRobustnessTests : IDisposable
 
     private static long CountRefreshTokens(ServerProcess server)
     {
-        SQLitePCL.Batteries_V2.Init();
         using var c = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
         c.Open();
         using var cmd = c.CreateCommand();

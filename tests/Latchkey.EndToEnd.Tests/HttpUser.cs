@@ -22,7 +22,7 @@ public sealed partial class HttpUser : IDisposable
 
     public string Email { get; private set; } = string.Empty;
 
-    public string Password { get; } = "e2e password " + Guid.NewGuid().ToString("N")[..8];
+    public string Password { get; private init; } = "e2e password " + Guid.NewGuid().ToString("N")[..8];
 
     public string TotpSecret { get; private set; } = string.Empty;
 
@@ -69,6 +69,22 @@ public sealed partial class HttpUser : IDisposable
             ["__RequestVerificationToken"] = Hidden(setupHtml, "__RequestVerificationToken"),
         });
         Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
+    }
+
+    /// <summary>The same person at another server (e.g. one restored from a backup): same account and authenticator, no cookies.</summary>
+    public HttpUser At(ServerProcess server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return new HttpUser(server.Issuer) { Email = Email, Password = Password, TotpSecret = TotpSecret, lastStep = lastStep };
+    }
+
+    /// <summary>Signs in with the password and a fresh TOTP code, as an enrolled user.</summary>
+    public async Task SignInAsync()
+    {
+        var login = await SubmitAsync("/account/login", new() { ["email"] = Email, ["password"] = Password });
+        Assert.Equal("/account/mfa", login.Headers.Location?.OriginalString);
+        var mfa = await SubmitAsync("/account/mfa", new() { ["code"] = NextCode() });
+        Assert.True(mfa.StatusCode == HttpStatusCode.Redirect, await mfa.Content.ReadAsStringAsync());
     }
 
     /// <summary>Follows an authorize URL while signed in and returns the loopback callback URL it redirects to.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Latchkey.Client.Configuration;
+using Tomlyn.Model;
 
 namespace Latchkey.Cli.Commands;
 

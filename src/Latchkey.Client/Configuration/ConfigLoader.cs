@@ -1,3 +1,5 @@
+using Tomlyn.Model;
+
 namespace Latchkey.Client.Configuration;
 
 /// <summary>

@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Configuration;
 
 /// <summary>A TOML syntax or semantic error, naming the file, line and column.</summary>
-public sealed class TomlException(string source, int line, int column, string problem)
+internal sealed class TomlException(string source, int line, int column, string problem)
     : Exception($"{source}:{line}:{column}: {problem}")
 {
     public string File { get; } = source;

@@ -99,7 +99,7 @@ public sealed class AccountService(
     /// <summary>A new key (or, when the user mistyped the first code, the same key shown again) with its QR code.</summary>
     public static TotpEnrollment BeginTotpEnrollment(string email, string? secretBase32 = null)
     {
-        var secret = secretBase32 ?? Base32.Encode(RandomNumberGenerator.GetBytes(20));
+        var secret = secretBase32 ?? Totp.NewSecretBase32();
         var label = Uri.EscapeDataString("Latchkey:" + email);
         var uri = $"otpauth://totp/{label}?secret={secret}&issuer=Latchkey&algorithm=SHA1&digits=6&period=30";
         return new TotpEnrollment(secret, uri, QrCodeDataUri(uri));
@@ -117,12 +117,7 @@ public sealed class AccountService(
     /// <summary>Checks the first code from the new authenticator, stores the key, and returns fresh recovery codes (shown once).</summary>
     public async Task<IReadOnlyList<string>?> CompleteTotpEnrollmentAsync(string userId, string secretBase32, string? code, string? ipAddress, CancellationToken cancellationToken)
     {
-        byte[] secret;
-        try
-        {
-            secret = Base32.Decode(secretBase32);
-        }
-        catch (FormatException)
+        if (!Totp.TryDecodeSecret(secretBase32, out var secret))
         {
             return null;
         }
@@ -186,7 +181,7 @@ public sealed class AccountService(
         var ok = false;
         if (user.TotpSecretProtected is not null && SecondFactorMethod(trimmed) == SecondFactorMethods.Totp)
         {
-            var secret = Base32.Decode(totpProtector.Unprotect(user.TotpSecretProtected));
+            var secret = OtpNet.Base32Encoding.ToBytes(totpProtector.Unprotect(user.TotpSecretProtected));
             var step = Totp.FindMatchingStep(secret, trimmed, now);
             ok = step is not null && await users.TryUseTotpStepAsync(user.Id, step.Value, cancellationToken);
         }
@@ -324,7 +319,7 @@ public sealed class AccountService(
     private static string NewRecoveryCode()
     {
         // 16 base32 characters = 80 bits: too many to brute-force from the SHA-256 digest.
-        var raw = Base32.Encode(RandomNumberGenerator.GetBytes(10)).ToLowerInvariant();
+        var raw = OtpNet.Base32Encoding.ToString(RandomNumberGenerator.GetBytes(10)).ToLowerInvariant();
         return string.Join('-', raw.Chunk(4).Select(c => new string(c)));
     }
 

@@ -1,57 +1,62 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
+using OtpNet;
 
 namespace Latchkey.Server.Accounts;
 
-/// <summary>Time-based one-time passwords, RFC 6238 (HOTP, RFC 4226, over 30-second steps), HMAC-SHA1, 6 digits.</summary>
+/// <summary>
+/// Latchkey's TOTP policy (RFC 6238 over HOTP, RFC 4226) on top of Otp.NET: HMAC-SHA1, 6 digits, 30-second steps,
+/// one step of drift either way, and the matched step returned so the caller can refuse its reuse (§5.2).
+/// </summary>
 public static class Totp
 {
     public const int Digits = 6;
     public const int StepSeconds = 30;
+    private const int SecretBytes = 20; // RFC 4226 §4 R6: at least 128 bits, 160 recommended
+
+    // RFC 6238 §5.2: "at most one time step" of network delay, in either direction for clock drift.
+    private static readonly VerificationWindow OneStepEitherWay = new(previous: 1, future: 1);
 
     public static long GetStep(DateTimeOffset time) => time.ToUnixTimeSeconds() / StepSeconds;
 
-    public static string Compute(ReadOnlySpan<byte> secret, long step, int digits = Digits, HashAlgorithmName? algorithm = null)
-    {
-        Span<byte> counter = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(counter, step);
-        var alg = algorithm ?? HashAlgorithmName.SHA1;
-        byte[] hash = alg == HashAlgorithmName.SHA256 ? HMACSHA256.HashData(secret, counter)
-            : alg == HashAlgorithmName.SHA512 ? HMACSHA512.HashData(secret, counter)
-#pragma warning disable CA5350 // RFC 6238 TOTP is defined over HMAC-SHA1, which authenticator apps expect; HMAC-SHA1 is not broken as a MAC.
-            : HMACSHA1.HashData(secret, counter);
-#pragma warning restore CA5350
+    /// <summary>A new random key in the unpadded RFC 4648 base32 form authenticator apps expect.</summary>
+    public static string NewSecretBase32() => Base32Encoding.ToString(RandomNumberGenerator.GetBytes(SecretBytes)).TrimEnd('=');
 
-        // RFC 4226 §5.3 dynamic truncation.
-        var offset = hash[^1] & 0x0F;
-        var binary = ((hash[offset] & 0x7F) << 24) | (hash[offset + 1] << 16) | (hash[offset + 2] << 8) | hash[offset + 3];
-        var modulo = (int)Math.Pow(10, digits);
-        return (binary % modulo).ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Decodes a base32 key (any case, spaces ignored); false when it is not base32 or is empty.</summary>
+    public static bool TryDecodeSecret(string? base32, out byte[] secret)
+    {
+        secret = [];
+        var clean = base32?.Replace(" ", string.Empty, StringComparison.Ordinal).TrimEnd('=');
+        if (string.IsNullOrEmpty(clean))
+        {
+            return false;
+        }
+
+        try
+        {
+            secret = Base32Encoding.ToBytes(clean);
+            return secret.Length > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
+    public static string Compute(byte[] secret, long step, int digits = Digits, OtpHashMode mode = OtpHashMode.Sha1)
+        => new Hotp(secret, mode, digits).ComputeHOTP(step);
+
     /// <summary>
-    /// Finds the step (now, one back, one ahead: RFC 6238 §5.2 allows one step of drift) whose code matches,
-    /// compared in constant time. Returns null when none does.
+    /// Finds the step (now, one back, one ahead) whose code matches; Otp.NET compares in constant time.
+    /// Returns null when none does or the code is not exactly six ASCII digits.
     /// </summary>
-    public static long? FindMatchingStep(ReadOnlySpan<byte> secret, string? code, DateTimeOffset now)
+    public static long? FindMatchingStep(byte[] secret, string? code, DateTimeOffset now)
     {
         if (code is null || code.Length != Digits || !code.All(char.IsAsciiDigit))
         {
             return null;
         }
 
-        var current = GetStep(now);
-        long? match = null;
-        var codeBytes = System.Text.Encoding.ASCII.GetBytes(code);
-        for (var delta = -1; delta <= 1; delta++)
-        {
-            var candidate = System.Text.Encoding.ASCII.GetBytes(Compute(secret, current + delta));
-            if (CryptographicOperations.FixedTimeEquals(candidate, codeBytes))
-            {
-                match = current + delta;
-            }
-        }
-
-        return match;
+        var totp = new OtpNet.Totp(secret, StepSeconds, OtpHashMode.Sha1, Digits);
+        return totp.VerifyTotp(now.UtcDateTime, code, out var step, OneStepEitherWay) ? step : null;
     }
 }

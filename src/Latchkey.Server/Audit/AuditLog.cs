@@ -17,9 +17,14 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
         CancellationToken cancellationToken = default)
         => repository.AppendAsync(Row(eventType, userId, workspaceId, clientId, ipAddress, detail), cancellationToken);
 
-    /// <summary>An event to write inside a caller's own transaction, so it commits (or not) with the change it records.</summary>
+    /// <summary>
+    /// An event to write inside a caller's own transaction, so it commits (or not) with the change it records. It is
+    /// counted in the audit metric when built: a rolled-back transaction is rare and the counter is a rate, not a record.
+    /// </summary>
     public AuditEventRow Row(string eventType, string? userId, string? workspaceId, string? clientId, string? ipAddress, JsonObject? detail)
-        => new()
+    {
+        AuditMetrics.Count(eventType);
+        return new()
             {
                 OccurredAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
                 EventType = eventType,
@@ -29,4 +34,5 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
                 IpAddress = ipAddress,
                 Detail = detail?.ToJsonString(),
             };
+    }
 }

@@ -43,6 +43,8 @@ public sealed class LatchkeyServerOptions
 
     public GatewayOptions Gateway { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>How long audit events are kept when a workspace sets no retention of its own.</summary>
     public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(365);
 

@@ -5,14 +5,26 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS [settings]`: run one operator task against the configured
-/// database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
+/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | backup FILE [settings]`: run one operator task against the
+/// configured database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "backup"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
+
+    /// <summary>The arguments that are settings: without the command and its operand (a backup file named "/x" is not a switch).</summary>
+    public static string[] SettingsArgs(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (!IsOperatorCommand(args))
+        {
+            return args;
+        }
+
+        return args[0] is "backup" or "verify-email" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
+    }
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
@@ -57,6 +69,9 @@ public static class OperatorCommands
                     ? $"{args[1]} is now verified: id_tokens and userinfo say email_verified=true."
                     : $"{args[1]} was already verified.");
                 return 0;
+            case "backup":
+                var target = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
+                return await SqliteBackup.RunAsync(services.GetRequiredService<IDbConnectionFactory>(), target, Console.Out, Console.Error, CancellationToken.None);
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}.");
                 return 2;

@@ -25,6 +25,7 @@ public static class ServerApplicationExtensions
     public static WebApplication UseLatchkeyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseLatchkeyMetrics();
         // ForwardedHeadersMiddleware trusts every peer when its KnownProxies and KnownNetworks are both empty, so it
         // runs only when the operator has named the proxies; otherwise X-Forwarded-* is ignored entirely.
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LatchkeyServerOptions>>().Value.TrustedProxies.Count > 0)
@@ -58,6 +59,7 @@ public static class ServerApplicationExtensions
         app.MapCodex();
         app.MapLatchkeyGateway();
         app.MapLatchkeyApi();
+        app.MapLatchkeyOpenApi();
         app.MapRazorPages();
         return app;
     }

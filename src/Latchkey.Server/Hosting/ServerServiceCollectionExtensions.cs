@@ -40,6 +40,7 @@ public static class ServerServiceCollectionExtensions
         services.AddLatchkeyGateway();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
         builder.AddLatchkeyLogging();
+        services.AddLatchkeyOpenApi();
 
         var options = Peek(builder.Configuration);
         builder.WebHost.ConfigureKestrel(k =>
@@ -52,6 +53,8 @@ public static class ServerServiceCollectionExtensions
         {
             builder.WebHost.UseUrls($"http://{(options.ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.ListenAddress}]" : options.ListenAddress)}:{options.Port}");
         }
+
+        builder.AddLatchkeyMetrics(options.Metrics);
 
         return builder;
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Common;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
@@ -22,6 +23,7 @@ public sealed class DeviceAuthorizationService(
     public async Task<JsonObject> CreateAsync(RegisteredClient client, string scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ServerMetrics.DeviceFlow("started");
         var lifetimes = options.Value.Lifetimes;
         var now = time.GetUtcNow();
         for (var attempt = 0; attempt < 5; attempt++)

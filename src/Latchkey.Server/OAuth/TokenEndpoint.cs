@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Workspaces;
 
@@ -45,6 +46,11 @@ public sealed class TokenEndpoint(
             GrantTypes.TokenExchange => await exchangeGrant.HandleAsync(client, p, ip, cancellationToken),
             _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code, token-exchange.")),
         };
+        if (outcome.Response is not null)
+        {
+            ServerMetrics.TokenGranted(p["grant_type"]!);
+        }
+
         return outcome.Response is not null ? OAuthResponses.Json(outcome.Response) : OAuthResponses.Error(outcome.Error!, p.IsJson);
     }
 

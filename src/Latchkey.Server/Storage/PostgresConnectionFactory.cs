@@ -16,7 +16,10 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     public DatabaseEngine Engine => DatabaseEngine.Postgres;
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
-        => await dataSource.OpenConnectionAsync(cancellationToken);
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return new MeteredDbConnection(await dataSource.OpenConnectionAsync(cancellationToken), "postgres", started);
+    }
 
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 }

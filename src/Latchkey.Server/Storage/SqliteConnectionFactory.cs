@@ -3,19 +3,26 @@ using Microsoft.Data.Sqlite;
 
 namespace Latchkey.Server.Storage;
 
-/// <summary>Embedded SQLite (WAL mode, foreign keys on, waits rather than failing when another writer holds the lock).</summary>
+/// <summary>
+/// Embedded SQLite (Microsoft.Data.Sqlite with its bundled, current SQLite; WAL mode set by the migrator,
+/// foreign keys on, waits rather than failing when another writer holds the lock).
+/// </summary>
 public sealed class SqliteConnectionFactory : IDbConnectionFactory
 {
-    private static int initialized;
+    /// <summary>How long a statement waits for another connection's write lock before failing with SQLITE_BUSY.</summary>
+    public const int BusyTimeoutMilliseconds = 10_000;
+
+    // Per connection, not per file, so every connection sets them.
+    // synchronous = FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss or an OS crash, and
+    // for an authorization server those commits are revocations, consumed refresh tokens (reuse detection) and audit
+    // events; losing one would bring a revoked token back to life. FULL costs one fsync of the WAL per commit.
+    private const string ConnectionPragmas =
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
     private readonly string connectionString;
 
     public SqliteConnectionFactory(string connectionString)
     {
-        if (Interlocked.Exchange(ref initialized, 1) == 0)
-        {
-            SQLitePCL.Batteries_V2.Init();
-        }
-
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         this.connectionString = builder.ToString();
         DataSource = builder.DataSource;
@@ -31,14 +38,15 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+            command.CommandText = ConnectionPragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
+            return new MeteredDbConnection(connection, "sqlite", started);
         }
         catch
         {

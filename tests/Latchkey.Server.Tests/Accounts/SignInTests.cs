@@ -147,7 +147,7 @@ public sealed class SignInTests : ServerTest
         var email = $"r-{Guid.NewGuid():N}@example.com";
         var accounts = Factory.Get<AccountService>();
         var created = await accounts.CreateUserAsync(email, TestAccounts.Password, CancellationToken.None);
-        var secret = Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        var secret = Totp.NewSecretBase32();
         var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, TestAccounts.CurrentCode(Factory, secret), null, CancellationToken.None);
 
         async Task<HttpStatusCode> TryAsync()

@@ -16,14 +16,14 @@ public static class TestAccounts
         var email = $"user-{Guid.NewGuid():N}@example.com";
         var created = await accounts.CreateUserAsync(email, Password, CancellationToken.None);
         Assert.True(created.Succeeded, created.Error);
-        var secret = Base32.Encode(RandomNumberGenerator.GetBytes(20));
+        var secret = Totp.NewSecretBase32();
         var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, CurrentCode(factory, secret), null, CancellationToken.None);
         Assert.NotNull(codes);
         return new TestUser(created.UserId!, email, Password, secret, created.WorkspaceId!);
     }
 
     public static string CurrentCode(LatchkeyServerFactory factory, string secretBase32)
-        => Totp.Compute(Base32.Decode(secretBase32), Totp.GetStep(factory.Clock.GetUtcNow()));
+        => Totp.Compute(OtpNet.Base32Encoding.ToBytes(secretBase32), Totp.GetStep(factory.Clock.GetUtcNow()));
 
     /// <summary>Signs in over HTTP: password, then a fresh TOTP code. Returns the signed-in session.</summary>
     public static async Task<WebSession> SignInAsync(LatchkeyServerFactory factory, TestUser user)

@@ -1,4 +1,5 @@
 using Dapper;
+using Latchkey.Server.Common;
 
 namespace Latchkey.Server.Storage.Repositories;
 
@@ -24,6 +25,11 @@ public sealed class AccountSecurityRepository(IDbConnectionFactory db)
         var failures = inWindow ? row!.Failures + 1 : 1;
         var windowStart = inWindow ? row!.WindowStart : now;
         long? lockedUntil = failures >= maxFailures ? now + lockoutMs : null;
+        if (lockedUntil is not null)
+        {
+            ServerMetrics.LockoutStarted(throttleKey.StartsWith("mfa:", StringComparison.Ordinal) ? "mfa" : "password");
+        }
+
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until) VALUES (@throttleKey, @failures, @windowStart, @lockedUntil)

@@ -1,9 +1,0 @@
-namespace Latchkey.Client.Configuration;
-
-public enum TomlDateTimeKind
-{
-    OffsetDateTime,
-    LocalDateTime,
-    LocalDate,
-    LocalTime,
-}

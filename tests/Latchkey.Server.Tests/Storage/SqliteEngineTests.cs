@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Dapper;
+using Latchkey.Server.Storage;
+using Latchkey.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Latchkey.Server.Tests.Storage;
+
+/// <summary>
+/// The embedded engine as the server opens it: a current SQLite (not the 3.35.5 of the old bundle, built without
+/// usleep so every busy wait lasted whole seconds), WAL, a millisecond busy timeout, full fsync on commit.
+/// </summary>
+public sealed class SqliteEngineTests : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+    private IDbConnectionFactory db = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        db = database.CreateFactory();
+        await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+    }
+
+    public ValueTask DisposeAsync() => database.DisposeAsync();
+
+    [Fact]
+    public async Task LoadedSqlite_IsAtLeast3_45()
+    {
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        var version = Version.Parse(await c.ExecuteScalarAsync<string>("select sqlite_version()") ?? "0.0");
+
+        Assert.True(version >= new Version(3, 45), $"loaded SQLite is {version}");
+    }
+
+    [Fact]
+    public async Task Connection_HasWalBusyTimeoutForeignKeysAndFullSync()
+    {
+        await using var c = await db.OpenAsync(CancellationToken.None);
+
+        Assert.Equal("wal", await c.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
+        Assert.Equal(SqliteConnectionFactory.BusyTimeoutMilliseconds, await c.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
+        Assert.Equal(1, await c.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
+        Assert.Equal(2, await c.ExecuteScalarAsync<long>("PRAGMA synchronous")); // 2 = FULL (see SqliteConnectionFactory)
+    }
+
+    [Fact]
+    public async Task SecondWriter_WaitsForTheLock_InMillisecondsNotWholeSeconds()
+    {
+        await using var holder = await db.OpenAsync(CancellationToken.None);
+        await holder.ExecuteAsync("CREATE TABLE t (x INTEGER)");
+        await using var tx = await holder.BeginTransactionAsync(CancellationToken.None); // BEGIN IMMEDIATE: write lock
+        await holder.ExecuteAsync("INSERT INTO t VALUES (1)", transaction: tx);
+
+        await using var waiter = await db.OpenAsync(CancellationToken.None);
+        var released = new Stopwatch();
+        var write = Task.Run(async () =>
+        {
+            await waiter.ExecuteAsync("INSERT INTO t VALUES (2)");
+            return released.Elapsed;
+        });
+        await Task.Delay(150);
+        Assert.False(write.IsCompleted, "the second writer should be waiting for the lock");
+        released.Start();
+        await tx.CommitAsync(CancellationToken.None);
+
+        var afterRelease = await write;
+        Assert.Equal(2, await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM t"));
+        // The 2021 bundle lacked usleep, so SQLite's busy handler slept in whole seconds.
+        Assert.True(afterRelease < TimeSpan.FromMilliseconds(900), $"waited {afterRelease.TotalMilliseconds} ms after the lock was released");
+    }
+}
