@@ -171,6 +171,23 @@ public sealed class AccountService(
         return codes;
     }
 
+    /// <summary>
+    /// An administrator's reset of a member's second factors (lost phone): removes the authenticator key, recovery codes
+    /// and passkeys, ends every session and grant of the member, and is audited with who did it. The member enrols again
+    /// at their next password sign-in (ASVS 5.0 §6.4.4: resets are logged and end existing sessions).
+    /// </summary>
+    public async Task<bool> ResetMfaAsync(string userId, string actorUserId, string workspaceId, string? ipAddress, CancellationToken cancellationToken)
+    {
+        if (!await users.ResetMfaAsync(userId, cancellationToken))
+        {
+            return false;
+        }
+
+        await audit.WriteAsync(AuditEventTypes.MfaReset, userId, workspaceId, ipAddress: ipAddress, detail: new JsonObject { ["by"] = actorUserId }, cancellationToken: cancellationToken);
+        await sessions.EndAllAsync(userId, null, "mfa_reset", ipAddress, cancellationToken);
+        return true;
+    }
+
     public async Task<IReadOnlyList<string>> RegenerateRecoveryCodesAsync(string userId, CancellationToken cancellationToken)
     {
         var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();

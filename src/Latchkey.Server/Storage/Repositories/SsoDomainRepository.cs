@@ -62,4 +62,23 @@ public sealed class SsoDomainRepository(IDbConnectionFactory db)
         return await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM workspace_sso_domains WHERE domain = @domain AND workspace_id = @workspaceId", new { workspaceId, domain }, cancellationToken: cancellationToken)) == 1;
     }
+
+    /// <summary>Every member of the workspace with the sign-in methods their account has, in one query.</summary>
+    public async Task<IReadOnlyList<MemberSignInMethodsRow>> ListMemberSignInMethodsAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var rows = await c.QueryAsync<MemberSignInMethodsRow>(new CommandDefinition(
+            """
+            SELECT m.user_id, u.email, m.role,
+                   CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
+                   CASE WHEN u.totp_secret_protected IS NOT NULL THEN 1 ELSE 0 END AS has_totp,
+                   (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys,
+                   (SELECT MIN(e.provider) FROM external_identities e WHERE e.user_id = u.id) AS providers
+            FROM workspace_members m JOIN users u ON u.id = m.user_id
+            WHERE m.workspace_id = @workspaceId
+            ORDER BY u.normalized_email
+            """,
+            new { workspaceId }, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
 }
