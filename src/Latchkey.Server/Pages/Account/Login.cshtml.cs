@@ -39,6 +39,7 @@ public sealed class LoginModel(AccountService accounts, SsoProviderDirectory pro
             "signed-out-everywhere" => "You are signed out everywhere: every browser session and every CLI and app sign-in has ended.",
             "sso-failed" => "Single sign-on did not complete. Try again, or ask your administrator if it keeps failing.",
             "sso-cancelled" => "Single sign-on was cancelled at your identity provider.",
+            "sso-unavailable" => "The identity provider cannot be reached right now. Try again in a few minutes.",
             _ => null,
         };
     }

@@ -14,7 +14,7 @@ public sealed class DeviceCodeRepository(IDbConnectionFactory db)
         try
         {
             await c.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO device_codes ({Columns}) VALUES (@DeviceCodeHash, @UserCodeHash, @ClientId, @Scope, @CreatedAt, @ExpiresAt, @IntervalSeconds, NULL, @Status, NULL, NULL, NULL, NULL, NULL)",
+                $"INSERT INTO device_codes ({Columns}) VALUES (@DeviceCodeHash, @UserCodeHash, @ClientId, @Scope, @CreatedAt, @ExpiresAt, @IntervalSeconds, NULL, @Status, NULL, NULL, NULL, NULL, NULL, NULL)",
                 row, cancellationToken: cancellationToken));
             return true;
         }
