@@ -10,7 +10,7 @@ using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>Single sign-on: one OpenID Connect scheme per configured upstream provider, and the services behind it.</summary>
-public static class SsoHosting
+public static partial class SsoHosting
 {
     public static IServiceCollection AddLatchkeySsoServices(this IServiceCollection services)
     {
@@ -93,6 +93,8 @@ public static class SsoHosting
         // event for the person, never a 500: back to the sign-in page with a plain message, details only in the log.
         o.Events.OnRemoteFailure = context =>
         {
+            // The failure names what went wrong (state, nonce, signature, issuer…); it carries no token or secret.
+            LogRemoteFailure(context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Latchkey.Server.Sso"), p.Name, context.Failure?.Message ?? "unknown");
             context.Response.Redirect("/account/login?message=sso-failed");
             context.HandleResponse();
             return Task.CompletedTask;
@@ -104,4 +106,7 @@ public static class SsoHosting
             return Task.CompletedTask;
         };
     }
+
+    [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "Single sign-on through {Provider} failed: {Reason}")]
+    private static partial void LogRemoteFailure(ILogger logger, string provider, string reason);
 }

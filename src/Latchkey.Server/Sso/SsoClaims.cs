@@ -37,7 +37,9 @@ public static class SsoClaims
         var claims = new List<Claim>
         {
             new(Provider, provider.Name),
-            new(Issuer, Get("iss") ?? string.Empty),
+            // The handler removes the `iss` claim itself, but every claim it made from the validated id_token carries
+            // that token's issuer (already checked against the provider's discovery document).
+            new(Issuer, upstream.FindFirst("sub")?.Issuer ?? string.Empty),
             new(Subject, Get("sub") ?? string.Empty),
             // JSON true arrives as "true"/"True"; a string "true" from a sloppy provider is read the same way.
             new(EmailVerified, string.Equals(Get(provider.EmailVerifiedClaim), "true", StringComparison.OrdinalIgnoreCase) ? "true" : "false"),
