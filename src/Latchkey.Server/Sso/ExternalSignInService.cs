@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 
@@ -51,8 +52,7 @@ public sealed class ExternalSignInService(
             if (!vouched)
             {
                 await audit.WriteAsync(AuditEventTypes.SsoLinkRequired, existing.Id, ipAddress: ipAddress, detail: Detail(identity), cancellationToken: cancellationToken);
-                return new ExternalSignInResult(ExternalSignInOutcome.LinkRequired, null,
-                    $"An account with the address {existing.Email} already exists. To use {provider.ResolveDisplayName()} with it, sign in to that account with its password and second factor once; the two are then linked.");
+                return LinkRequired(provider);
             }
 
             return await LinkAndSignInAsync(identity, existing, LinkedByVerifiedDomain, ipAddress, cancellationToken);
@@ -63,10 +63,12 @@ public sealed class ExternalSignInService(
             return await RefuseAsync(identity, $"No Latchkey account has the address {identity.Email}, and accounts are not created through {provider.ResolveDisplayName()}. Ask your administrator for an invitation.", ipAddress, cancellationToken);
         }
 
-        // An unverified address must not claim the account name: whoever later owns it could not get it back.
+        // An unverified address must not claim the account name: whoever later owns it could not get it back. The
+        // answer is the same as when an account has the address, so an unverified claim cannot probe which exist.
         if (!identity.EmailVerified)
         {
-            return await RefuseAsync(identity, $"{provider.ResolveDisplayName()} did not confirm that {identity.Email} is yours, so no account was created. Verify the address with your provider, or ask your administrator for an invitation.", ipAddress, cancellationToken);
+            await audit.WriteAsync(AuditEventTypes.SsoLinkRequired, null, ipAddress: ipAddress, detail: Detail(identity), cancellationToken: cancellationToken);
+            return LinkRequired(provider);
         }
 
         var created = await accounts.CreateExternalUserAsync(identity.Email!, emailVerified: true, cancellationToken);
@@ -138,6 +140,10 @@ public sealed class ExternalSignInService(
         await domains.ApplyJustInTimeMembershipAsync(identity, user, ipAddress, cancellationToken);
         return new ExternalSignInResult(ExternalSignInOutcome.SignedIn, user, null, linkedBy);
     }
+
+    private static ExternalSignInResult LinkRequired(SsoProviderOptions provider) => new(ExternalSignInOutcome.LinkRequired, null,
+        $"Latchkey cannot tell by itself which account this {provider.ResolveDisplayName()} identity belongs to. If you have a Latchkey account, "
+        + "sign in to it once with its password and second factor to link the two; otherwise ask your administrator for an invitation.");
 
     private async Task<ExternalSignInResult> RefuseAsync(ExternalIdentity identity, string message, string? ipAddress, CancellationToken cancellationToken)
     {

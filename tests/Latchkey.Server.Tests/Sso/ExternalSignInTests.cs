@@ -127,7 +127,7 @@ public abstract class ExternalSignInTests(DatabaseEngine engine) : ServerTest(en
 
         Assert.Equal(owner, moved.User!.Id);
         Assert.Equal(0, await LinkedCountAsync(victim));
-        Assert.Equal(ExternalSignInOutcome.Refused, otherIssuer.Outcome);
+        Assert.Equal(ExternalSignInOutcome.LinkRequired, otherIssuer.Outcome);
     }
 
     [Fact]
@@ -147,14 +147,19 @@ public abstract class ExternalSignInTests(DatabaseEngine engine) : ServerTest(en
     }
 
     [Fact]
-    public async Task NewIdentity_WithUnverifiedEmail_IsRefused_AndCreatesNothing()
+    public async Task NewIdentity_WithUnverifiedEmail_CreatesNothing_AndAnswersAsForAnExistingAccount_Asvs5_6_3_8()
     {
         var email = CorpEmail();
+        var existing = CorpEmail();
+        await CreatePasswordAccountAsync(existing, verified: true);
 
         var result = await Service.ResolveAsync(Identity(email, verified: false), null, CancellationToken.None);
+        var forExisting = await Service.ResolveAsync(Identity(existing, verified: false), null, CancellationToken.None);
 
-        Assert.Equal(ExternalSignInOutcome.Refused, result.Outcome);
-        Assert.Contains("did not confirm", result.Message, StringComparison.Ordinal);
+        // The same answer either way: an unverified claim cannot find out which addresses have accounts.
+        Assert.Equal(ExternalSignInOutcome.LinkRequired, result.Outcome);
+        Assert.Equal(forExisting.Outcome, result.Outcome);
+        Assert.Equal(forExisting.Message, result.Message);
         Assert.Null(await Factory.Get<UserRepository>().FindByNormalizedEmailAsync(EmailAddress.Normalize(email), CancellationToken.None));
     }
 }
