@@ -38,6 +38,10 @@ public static class ServerCommandLine
           Latchkey.Server migrate [options]         apply database migrations and exit
           Latchkey.Server setup-link [options]      print a single-use link to create the first owner
           Latchkey.Server rotate-keys [options]     publish a new signing key (it signs once every instance has it)
+          Latchkey.Server verify-email ADDRESS      mark an address verified (email_verified=true) after checking it
+          Latchkey.Server disable-account ADDRESS   end every session and token of an account and refuse its sign-ins
+          Latchkey.Server enable-account ADDRESS    let a disabled account sign in again
+          Latchkey.Server backup FILE [options]     online copy of the SQLite database
           Latchkey.Server --help | --version
 
         Options (each is also a setting: appsettings.json next to the binary, or an environment variable):

@@ -23,4 +23,7 @@ public sealed record UserRow
 
     /// <summary>When the address was verified (Unix ms), or null: only then is `email_verified` true (OIDC Core §5.1).</summary>
     public long? EmailVerifiedAt { get; init; }
+
+    /// <summary>When an operator disabled the account (Unix ms), or null. A disabled account cannot sign in.</summary>
+    public long? DisabledAt { get; init; }
 }
