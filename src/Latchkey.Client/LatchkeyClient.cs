@@ -121,7 +121,8 @@ public sealed class LatchkeyClient : ILatchkeyTokenSource, IDisposable
     /// <summary>The run-start check codex makes (whoami): revoked, expired, creator removed, local access off.</summary>
     private async Task<LatchkeyCredential> CheckAccessTokenAsync(LatchkeyCredential credential, CancellationToken cancellationToken)
     {
-        var server = credential.Server ?? Server;
+        // The configured server (explicit, LATCHKEY_SERVER, server_url) wins over the one stored at sign-in, as for every command.
+        var server = Server ?? credential.Server;
         if (server is null)
         {
             // Nowhere to ask: the API it is sent to checks it at use.
