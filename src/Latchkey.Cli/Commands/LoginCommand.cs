@@ -13,8 +13,8 @@ internal static class LoginCommand
     public static Command Create(CliApp app)
     {
         var deviceAuth = new Option<bool>("--device-auth") { Description = "Sign in with a code on another device (RFC 8628): for SSH sessions and machines without a browser." };
-        var withApiKey = new Option<bool>("--with-api-key") { Description = "Read an API key (sk-lk-…) from stdin and store it." };
-        var withAccessToken = new Option<bool>("--with-access-token") { Description = "Read an automation access token (at-…) from stdin and store it." };
+        var withApiKey = new Option<bool>("--with-api-key") { Description = "Read an API key (sk-lk-…) from stdin, check it with the server, and store it." };
+        var withAccessToken = new Option<bool>("--with-access-token") { Description = "Read an automation access token (at-…) from stdin, check it with the server, and store it." };
         var command = new Command("login", "Sign in to a Latchkey server (browser sign-in unless told otherwise).")
         {
             deviceAuth, withApiKey, withAccessToken, StatusCommand.Create(app),
