@@ -83,7 +83,9 @@ public static class ServerCommandLine
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(configuration);
         var problems = new List<string>();
-        foreach (var arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+        // `--Section=` (nothing after '=') is how a host that passes its configuration as arguments names each section
+        // (WebApplicationFactory on Kestrel does); it sets nothing, so it is not an unknown option.
+        foreach (var arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && !a.EndsWith('=')))
         {
             var name = arg.Split('=', 2)[0];
             if (!Switches.ContainsKey(name) && !HostOptions.Contains(name, StringComparer.OrdinalIgnoreCase) && !name.Contains(':', StringComparison.Ordinal))

@@ -5,29 +5,32 @@ using Latchkey.Server.Common;
 namespace Latchkey.Server.Workspaces;
 
 /// <summary>
-/// "Allow members to use Latchkey locally". Consulted wherever a local client (the CLI, Codex, the client library)
-/// would get or use tokens: authorization, code and device exchange, refresh, device approval. Refusals are audited.
+/// Where a local client (the CLI, Codex, the client library) would get or use tokens — authorization, code and device
+/// exchange, refresh, device approval, bearer use — the decision table (<see cref="AccessRules"/>) is asked, and a
+/// denial by the local-access policy is recorded here, the one place that writes <c>local_access.denied</c>.
 /// </summary>
 public sealed class LocalAccessGate(WorkspaceAccessService access, AuditLog audit)
 {
-    /// <summary>Null when allowed; otherwise the refusal (403 with the standard message), already recorded.</summary>
-    public async Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
-    {
-        var refusal = Decide(await access.GetAsync(userId, workspaceId, cancellationToken));
-        if (refusal is not { Code: "local_access_disabled" })
-        {
-            return refusal;
-        }
+    /// <summary>Null when allowed; otherwise the refusal (403 with the workspace's message), already recorded.</summary>
+    public Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+        => CheckAsync(WorkspaceAction.UseLocally, AccessTarget.None, userId, workspaceId, clientId, ip, stage, cancellationToken);
 
-        await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
-        return refusal;
+    public async Task<ServiceError?> CheckAsync(
+        WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    {
+        var decision = AccessRules.Decide(await access.GetAsync(userId, workspaceId, cancellationToken), action, target);
+        return await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken);
     }
 
-    /// <summary>The decision alone, for callers that already hold the member's standing (null: allowed). Not audited.</summary>
-    public static ServiceError? Decide(WorkspaceAccess? member) => member switch
+    /// <summary>For callers that decided from rows they already hold (the refresh grant, the bearer front door).</summary>
+    public async Task<ServiceError?> RecordAsync(AccessDecision decision, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
-        null => new ServiceError(StatusCodes.Status403Forbidden, "not_a_member", "You are not a member of this workspace."),
-        { MayUseLocally: true } => null,
-        _ => new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage),
-    };
+        ArgumentNullException.ThrowIfNull(decision);
+        if (decision.Code == AccessRules.LocalAccessDisabledCode)
+        {
+            await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        }
+
+        return decision.ToError();
+    }
 }
