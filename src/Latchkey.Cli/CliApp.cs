@@ -13,7 +13,7 @@ public sealed class CliApp(CliConsole console)
     private readonly Option<bool> verbose = new("--verbose") { Description = "Print more detail about what is happening.", Recursive = true };
     private readonly Option<string[]> overrides = new("--config", "-c") { Description = "Override a config.toml setting: -c key=value (the value is TOML, else a string).", Recursive = true, Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
 
-    public IBrowserLauncher? Browser { get; init; }
+    internal IBrowserLauncher? Browser { get; init; }
 
     public RootCommand Build()
     {
@@ -55,7 +55,7 @@ public sealed class CliApp(CliConsole console)
             Error = console.Error,
             // Ctrl+C cancels what can be cancelled, but a refresh already sent is finished and saved first (its answer
             // may be the only copy of the new refresh token), which can take up to one request timeout.
-            ProcessTerminationTimeout = CliContext.RequestTimeout + TimeSpan.FromSeconds(5),
+            ProcessTerminationTimeout = ClientComposition.RequestTimeout + TimeSpan.FromSeconds(5),
         }, cancellationToken);
     }
 
@@ -81,6 +81,12 @@ public sealed class CliApp(CliConsole console)
         try
         {
             return await body(ctx);
+        }
+        catch (LatchkeyException ex) when (ex.Code == ErrorCodes.NoServer)
+        {
+            console.EndErrorLine();
+            await console.Error.WriteLineAsync(ex.Message);
+            return ExitCodes.Usage;
         }
         catch (UsageException ex)
         {

@@ -1,26 +1,21 @@
 using Latchkey.Client;
-using Latchkey.Client.Configuration;
 using Latchkey.Client.Credentials;
 using Latchkey.Client.Login;
 using Latchkey.Client.OAuth;
 
 namespace Latchkey.Cli;
 
-/// <summary>What every command needs, built from the parsed global options and the environment.</summary>
-public sealed class CliContext : IDisposable
+/// <summary>
+/// What every command needs: the same <see cref="LatchkeyClient"/> composition an app gets from the library, built
+/// from the global options (`--server`, `-c`) and the console's environment.
+/// </summary>
+internal sealed class CliContext : IDisposable
 {
-    /// <summary>
-    /// Shorter than the server's refresh retry window (60 s), so a refresh that stalls can be retried and still get
-    /// the same answer; a refresh that keeps failing gives up within <see cref="LatchkeyClientOptions.RefreshRetryBudget"/>.
-    /// </summary>
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
-
-    private readonly HttpClient http = new() { Timeout = RequestTimeout };
-    private AuthManager? auth;
+    private readonly HttpClient http = new() { Timeout = ClientComposition.RequestTimeout };
 
     /// <summary>
-    /// Loads the configuration layers; a broken config.toml stops the command with file, line and column (exit 1), a
-    /// malformed `-c` or server URL is a usage error (exit 2) naming where the bad value came from.
+    /// Composes the client; a broken config.toml stops the command with file and line (exit 1), a malformed `-c` or
+    /// server URL is a usage error (exit 2) naming where the bad value came from. Config warnings go to stderr.
     /// </summary>
     public CliContext(CliConsole console, string? serverOption, bool verbose, IReadOnlyList<string> overrides)
     {
@@ -30,7 +25,7 @@ public sealed class CliContext : IDisposable
         {
             try
             {
-                ConfigLoader.ParseOverride(assignment);
+                Latchkey.Client.Configuration.ConfigLoader.ParseOverride(assignment);
             }
             catch (LatchkeyException ex)
             {
@@ -38,33 +33,47 @@ public sealed class CliContext : IDisposable
             }
         }
 
-        var home = LatchkeyClientOptions.DefaultHome(console.GetEnvironmentVariable);
-        var config = ConfigLoader.Load(home, overrides, ConfigLoader.DefaultManagedPath(console.GetEnvironmentVariable));
-        Options = new LatchkeyClientOptions
+        var options = new LatchkeyClientOptions { Server = serverOption, Environment = console.GetEnvironmentVariable, OnWarning = console.Error.WriteLine };
+        foreach (var assignment in overrides)
         {
-            Home = home,
-            Config = config,
-            Server = ResolveServer(serverOption, console.GetEnvironmentVariable("LATCHKEY_SERVER"), config),
-        };
+            options.ConfigOverrides.Add(assignment);
+        }
+
+        try
+        {
+            Client = ClientComposition.Compose(options, http, TimeProvider.System);
+        }
+        catch (LatchkeyException ex) when (ex.Code == ErrorCodes.InvalidServerUrl)
+        {
+            http.Dispose();
+            throw new UsageException(ex.Message);
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
     }
 
     public CliConsole Console { get; }
 
+    public LatchkeyClient Client { get; }
+
     /// <summary>The server to sign in to; a usage error naming all three places it can come from when none is set.</summary>
     public string RequireServer() => Options.Server ?? throw new UsageException(
-        $"No server given: pass --server <url>, set LATCHKEY_SERVER, or put server_url = \"https://…\" in {Path.Combine(Options.Home, "config.toml")}.");
+        $"No server given: pass --server <url>, set LATCHKEY_SERVER, or put server_url = \"https://…\" in {Path.Combine(Options.HomeOrDefault, "config.toml")}.");
 
     public bool Verbose { get; }
 
     public HttpClient Http => http;
 
-    public OAuthClient OAuth => new(http);
+    public OAuthClient OAuth => Auth.OAuth;
 
-    public LatchkeyClientOptions Options { get; }
+    public LatchkeyClientOptions Options => Client.Options;
 
-    public ICredentialStore Store => Options.Store ??= CredentialStores.Create(Options.Config.CredentialsStore, Options.Home, Console.Error.WriteLine);
+    public ICredentialStore Store => Auth.Store;
 
-    public AuthManager Auth => auth ??= new AuthManager(Store, OAuth, Options, TimeProvider.System);
+    public AuthManager Auth => Client.Auth;
 
     public IBrowserLauncher Browser { get; init; } = new SystemBrowserLauncher();
 
@@ -80,20 +89,4 @@ public sealed class CliContext : IDisposable
     }
 
     public void Dispose() => http.Dispose();
-
-    private static string? ResolveServer(string? option, string? environment, LatchkeyConfig config)
-    {
-        var (raw, source) = option is not null ? (option, "--server")
-            : !string.IsNullOrWhiteSpace(environment) ? (environment, "LATCHKEY_SERVER")
-            : config.ServerUrl is not null ? (config.ServerUrl, $"server_url in {ConfigLoader.DescribeLayer(config.SourceOf("server_url"))}")
-            : (null, null);
-        if (raw is null)
-        {
-            return null;
-        }
-
-        return ServerUrl.TryNormalize(raw, out var normalized, out var problem)
-            ? normalized
-            : throw new UsageException($"{source}: {problem}{(problem.EndsWith('?') ? string.Empty : ".")}");
-    }
 }

@@ -10,7 +10,7 @@ namespace Latchkey.Client;
 /// under a cross-process lock and re-reads the store after taking it, so N processes starting at once cause one
 /// refresh: the rest find the new tokens already saved.
 /// </summary>
-public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, LatchkeyClientOptions options, TimeProvider time)
+internal sealed class AuthManager(ICredentialStore store, OAuthClient oauth, LatchkeyClientOptions options, TimeProvider time)
 {
     private static readonly TimeSpan OpaqueTokenMaxAge = TimeSpan.FromDays(8);
     private const int MaxRefreshAttempts = 8;
@@ -19,10 +19,12 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
 
     public LatchkeyClientOptions Options => options;
 
+    public OAuthClient OAuth => oauth;
+
     /// <summary>A token this close to expiry is not handed out on the "server unreachable" path: it would die in flight.</summary>
     private static readonly TimeSpan ExpirySafety = TimeSpan.FromSeconds(10);
 
-    private string RefreshLockPath => Path.Combine(options.Home, "refresh.lock");
+    private string RefreshLockPath => Path.Combine(options.HomeOrDefault, "refresh.lock");
 
     public Task<AuthDotJson?> LoadAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
 
@@ -41,7 +43,8 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
             case LoginMethod.ApiKey:
                 return new LatchkeyCredential(LoginMethod.ApiKey, auth.ApiKey!, null, null);
             case LoginMethod.AccessToken:
-                return new LatchkeyCredential(LoginMethod.AccessToken, auth.PersonalAccessToken!, auth.Tokens?.AccountId, null, auth.Tokens?.Provenance?.Issuer);
+                var provenance = auth.Tokens?.Provenance;
+                return new LatchkeyCredential(LoginMethod.AccessToken, auth.PersonalAccessToken!, auth.Tokens?.AccountId, provenance?.ExpiresAtTime, provenance?.Issuer);
         }
 
         if (NeedsRefresh(auth))
@@ -66,7 +69,7 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
     /// </summary>
     public async Task<AuthDotJson> RefreshAsync(string? staleRefreshToken, CancellationToken cancellationToken)
     {
-        FileCredentialStore.EnsurePrivateDirectory(options.Home);
+        FileCredentialStore.EnsurePrivateDirectory(options.HomeOrDefault);
         using var held = await AcquireRefreshLockAsync(staleRefreshToken, cancellationToken);
         if (held is null)
         {
@@ -221,11 +224,20 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         await SaveReplacingAsync(new AuthDotJson { AuthMode = AuthDotJson.ModeApiKey, ApiKey = apiKey }, cancellationToken);
     }
 
-    public async Task SaveAccessTokenAsync(string accessToken, string? workspaceId, string server, CancellationToken cancellationToken)
+    /// <summary>Stores an access token with what the server said about it, so `login status` can show it without a network call.</summary>
+    public async Task SaveAccessTokenAsync(string accessToken, AccessTokenIdentity who, string server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accessToken);
+        ArgumentNullException.ThrowIfNull(who);
         ArgumentNullException.ThrowIfNull(server);
-        var tokens = new TokenData { AccountId = workspaceId, Provenance = new OAuthProvenance { Issuer = server.TrimEnd('/'), ClientId = options.ClientId } };
+        var provenance = new OAuthProvenance
+        {
+            Issuer = server.TrimEnd('/'),
+            ClientId = options.ClientId,
+            Email = who.Email,
+            ExpiresAt = who.ExpiresAt is { } at ? AuthDotJson.FormatTimestamp(at) : null,
+        };
+        var tokens = new TokenData { AccountId = who.WorkspaceId, Provenance = provenance };
         await SaveReplacingAsync(new AuthDotJson { PersonalAccessToken = accessToken, Tokens = tokens, LastRefresh = AuthDotJson.FormatTimestamp(time.GetUtcNow()) }, cancellationToken);
     }
 
@@ -304,10 +316,21 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         {
             case "api" when method != LoginMethod.ApiKey:
                 throw new LatchkeyException(ErrorCodes.LoginMethodForbidden,
-                    $"{(method == LoginMethod.AccessToken ? "Access-token sign-in is" : "Browser and device sign-in are")} turned off by forced_login_method = \"api\" ({ConfigLoader.DescribeLayer(options.Config.SourceOf("forced_login_method"))}). Use `latchkey login --with-api-key`.");
+                    $"{(method == LoginMethod.AccessToken ? "Access-token sign-in is" : "Browser and device sign-in are")} turned off by forced_login_method = \"api\" ({options.Config.Describe("forced_login_method")}). Use `latchkey login --with-api-key`.");
             case "chatgpt" when method == LoginMethod.ApiKey:
                 throw new LatchkeyException(ErrorCodes.LoginMethodForbidden,
-                    $"API key sign-in is turned off by forced_login_method = \"chatgpt\" ({ConfigLoader.DescribeLayer(options.Config.SourceOf("forced_login_method"))}). Use `latchkey login` (browser or --device-auth).");
+                    $"API key sign-in is turned off by forced_login_method = \"chatgpt\" ({options.Config.Describe("forced_login_method")}). Use `latchkey login` (browser or --device-auth).");
+        }
+    }
+
+    /// <summary>Refuses an access token for a workspace `forced_chatgpt_workspace_id` does not allow, naming where that was set.</summary>
+    public void CheckWorkspaceAllowed(string? workspaceId)
+    {
+        var allowed = options.AllowedWorkspaceIds;
+        if (allowed.Count > 0 && (workspaceId is null || !allowed.Contains(workspaceId, StringComparer.Ordinal)))
+        {
+            throw new LatchkeyException(ErrorCodes.RestrictionViolated,
+                $"Login is restricted to workspace id(s) {string.Join(", ", allowed)} (forced_chatgpt_workspace_id, {options.Config.Describe("forced_chatgpt_workspace_id")}), but this access token is for workspace {workspaceId ?? "(none)"}.");
         }
     }
 
@@ -327,18 +350,18 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         string? violation = null;
         if (config.ForcedLoginMethod is "api" && auth.Method != LoginMethod.ApiKey)
         {
-            violation = $"forced_login_method = \"api\" ({ConfigLoader.DescribeLayer(config.SourceOf("forced_login_method"))}) allows only API keys, but the stored credential is a {Describe(auth.Method)}";
+            violation = $"forced_login_method = \"api\" ({config.Describe("forced_login_method")}) allows only API keys, but the stored credential is a {Describe(auth.Method)}";
         }
         else if (config.ForcedLoginMethod is "chatgpt" && auth.Method == LoginMethod.ApiKey)
         {
-            violation = $"forced_login_method = \"chatgpt\" ({ConfigLoader.DescribeLayer(config.SourceOf("forced_login_method"))}) does not allow API keys";
+            violation = $"forced_login_method = \"chatgpt\" ({config.Describe("forced_login_method")}) does not allow API keys";
         }
         else if (config.ForcedWorkspaceIds.Count > 0 && auth.Method != LoginMethod.ApiKey)
         {
             var found = auth.Tokens?.AccountId ?? TokenClaims.GetWorkspaceId(auth.Tokens?.IdToken);
             if (found is null || !config.ForcedWorkspaceIds.Contains(found, StringComparer.Ordinal))
             {
-                violation = $"Login is restricted to workspace id(s) {string.Join(", ", config.ForcedWorkspaceIds)} (forced_chatgpt_workspace_id, {ConfigLoader.DescribeLayer(config.SourceOf("forced_chatgpt_workspace_id"))}), but the stored credential is for workspace {found ?? "(none)"}";
+                violation = $"Login is restricted to workspace id(s) {string.Join(", ", config.ForcedWorkspaceIds)} (forced_chatgpt_workspace_id, {config.Describe("forced_chatgpt_workspace_id")}), but the stored credential is for workspace {found ?? "(none)"}";
             }
         }
 
@@ -351,38 +374,6 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
         throw new LatchkeyException(ErrorCodes.RestrictionViolated, violation + ". It has been removed; run `latchkey login`.");
     }
 
-    /// <summary>
-    /// The credential for a configured model provider: the signed-in Latchkey credential when it
-    /// `requires_openai_auth`, the environment variable named by `env_key`, or null (a local model needs none).
-    /// </summary>
-    public async Task<string?> GetProviderCredentialAsync(string providerId, CancellationToken cancellationToken)
-    {
-        if (!options.Config.ModelProviders.TryGetValue(providerId, out var provider))
-        {
-            var known = options.Config.ModelProviders.Count == 0 ? "none are configured" : "configured: " + string.Join(", ", options.Config.ModelProviders.Keys);
-            throw new LatchkeyException(ErrorCodes.UnknownProvider, $"Unknown model provider '{providerId}' ({known}).");
-        }
-
-        if (provider.RequiresOpenAiAuth)
-        {
-            return (await GetCredentialAsync(cancellationToken)).BearerToken;
-        }
-
-        if (provider.EnvKey is { } variable)
-        {
-            var value = Environment.GetEnvironmentVariable(variable);
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                var instructions = provider.EnvKeyInstructions is null ? string.Empty : " " + provider.EnvKeyInstructions;
-                throw new LatchkeyException(ErrorCodes.ProviderKeyMissing, $"Model provider '{providerId}' needs the environment variable {variable}, which is missing or empty.{instructions}");
-            }
-
-            return value.Trim();
-        }
-
-        return null;
-    }
-
     private static string Describe(LoginMethod method) => method switch
     {
         LoginMethod.ApiKey => "API key",
@@ -391,15 +382,15 @@ public sealed class AuthManager(ICredentialStore store, OAuthClient oauth, Latch
     };
 
     /// <summary>LATCHKEY_ACCESS_TOKEN or LATCHKEY_API_KEY: used as they are, never written anywhere.</summary>
-    public static LatchkeyCredential? EnvironmentCredential()
+    public LatchkeyCredential? EnvironmentCredential()
     {
-        var accessToken = Environment.GetEnvironmentVariable("LATCHKEY_ACCESS_TOKEN")?.Trim();
+        var accessToken = options.Environment("LATCHKEY_ACCESS_TOKEN")?.Trim();
         if (!string.IsNullOrEmpty(accessToken))
         {
             return new LatchkeyCredential(LoginMethod.AccessToken, accessToken, null, null);
         }
 
-        var apiKey = Environment.GetEnvironmentVariable("LATCHKEY_API_KEY")?.Trim();
+        var apiKey = options.Environment("LATCHKEY_API_KEY")?.Trim();
         return string.IsNullOrEmpty(apiKey) ? null : new LatchkeyCredential(LoginMethod.ApiKey, apiKey, null, null);
     }
 

@@ -9,6 +9,7 @@ public static class ErrorCodes
     public const string ServerUnreachable = "server_unreachable";
     public const string InvalidServerResponse = "invalid_server_response";
     public const string NoServer = "no_server";
+    public const string InvalidServerUrl = "invalid_server_url";
     public const string LoginFailed = "login_failed";
     public const string LoginCancelled = "login_cancelled";
     public const string LoginTimedOut = "login_timed_out";

@@ -1,5 +1,6 @@
 namespace Latchkey.Client;
 
+/// <summary>What <see cref="LatchkeyClient.LogoutAsync"/> did.</summary>
 public enum LogoutResult
 {
     NotSignedIn,

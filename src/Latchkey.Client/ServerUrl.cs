@@ -4,7 +4,7 @@ namespace Latchkey.Client;
 /// A Latchkey server's base URL as people type it. Checked before any network call, so a typo gets one line that says
 /// what is wrong with it, not a stack trace from deep in the HTTP stack.
 /// </summary>
-public static class ServerUrl
+internal static class ServerUrl
 {
     /// <summary>The URL without surrounding spaces or trailing slashes; or false and the problem in one sentence.</summary>
     public static bool TryNormalize(string? raw, out string normalized, out string problem)

@@ -145,7 +145,7 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = await cli.RunAsync(null, false, "login", "--device-auth", "--server", "http://127.0.0.1:9", "-c", "forced_login_method=chatgpt");
 
         Assert.Equal(1, code);
-        Assert.Equal("Browser and device sign-in are turned off by forced_login_method = \"api\" (set by your administrator in managed_config.toml). Use `latchkey login --with-api-key`.", err.Trim());
+        Assert.Equal($"Browser and device sign-in are turned off by forced_login_method = \"api\" (set by your administrator in {cli.ManagedPath} line 1). Use `latchkey login --with-api-key`.", err.Trim());
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = await cli.RunAsync(TokenFormat.Generate("sk-lk-"), false, "login", "--with-api-key");
 
         Assert.Equal(1, code);
-        Assert.Equal("API key sign-in is turned off by forced_login_method = \"chatgpt\" (set in config.toml). Use `latchkey login` (browser or --device-auth).", err.Trim());
+        Assert.Equal($"API key sign-in is turned off by forced_login_method = \"chatgpt\" (set in {Path.Combine(cli.Home, "config.toml")} line 1). Use `latchkey login` (browser or --device-auth).", err.Trim());
         Assert.False(File.Exists(Path.Combine(cli.Home, "auth.json")));
     }
 
@@ -179,7 +179,8 @@ public sealed class CliTests : IDisposable
     public async Task StoredApiKey_WhenManagedConfigForbidsIt_IsRemovedAtNextCommand()
     {
         var key = TokenFormat.Generate("sk-lk-");
-        Assert.Equal(0, (await cli.RunAsync(key, false, "login", "--with-api-key")).ExitCode);
+        using var gateway = new FakeWhoAmIServer(200, "{\"object\":\"list\",\"data\":[]}");
+        Assert.Equal(0, (await cli.RunAsync(key, false, "login", "--with-api-key", "--server", gateway.Url)).ExitCode);
         cli.WriteManaged("forced_login_method = \"chatgpt\"\n");
 
         var (code, output, err) = await cli.RunAsync(null, false, "token");

@@ -43,8 +43,8 @@ public sealed class CliUsageTests : IDisposable
         var (code, _, err) = await cli.RunAsync(null, false, "login", "--device-auth");
 
         Assert.Equal(2, code);
-        Assert.Contains("server_url in", err, StringComparison.Ordinal);
-        Assert.Contains("config.toml", err, StringComparison.Ordinal);
+        Assert.Contains($"server_url (set in {Path.Combine(cli.Home, "config.toml")} line 1)", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("--server", err, StringComparison.Ordinal);
     }
 
     [Fact]

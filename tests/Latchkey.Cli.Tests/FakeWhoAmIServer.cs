@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Latchkey.Cli.Tests;
 
-/// <summary>A loopback HTTP server standing in for the access-token whoami endpoint.</summary>
+/// <summary>A loopback HTTP server standing in for the access-token whoami endpoint or the gateway's API-key check: one answer to every request.</summary>
 public sealed class FakeWhoAmIServer : IDisposable
 {
     private readonly HttpListener listener = new();

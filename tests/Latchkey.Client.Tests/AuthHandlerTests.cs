@@ -1,6 +1,6 @@
 using System.Net;
 using Latchkey.Client.Credentials;
-using Latchkey.Client.Http;
+
 using Latchkey.Client.OAuth;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -26,7 +26,7 @@ public sealed class AuthHandlerTests : IDisposable
         var first = (await store.LoadAsync(CancellationToken.None))!.Tokens!.AccessToken;
         authServer.OnJson("POST", "/oauth/token", 200, TestTokens.TokenReply(clock.GetUtcNow().AddHours(2)));
         var api = new RecordingApi(firstStatus: HttpStatusCode.Unauthorized);
-        using var client = new HttpClient(new LatchkeyAuthHandler(manager) { InnerHandler = api });
+        using var client = new HttpClient(new LatchkeyAuthHandler(new LatchkeyClient(manager, null)) { InnerHandler = api });
 
         var response = await client.GetAsync(new Uri("http://127.0.0.1:1/v1/models"));
 
@@ -44,7 +44,7 @@ public sealed class AuthHandlerTests : IDisposable
         services.AddLatchkeyClient(o => { o.Home = home; o.Store = store; });
         using var provider = services.BuildServiceProvider();
 
-        Assert.Same(store, provider.GetRequiredService<AuthManager>().Store);
+        Assert.Same(store, provider.GetRequiredService<LatchkeyClient>().Auth.Store);
         Assert.NotNull(provider.GetRequiredService<IHttpClientFactory>().CreateClient("latchkey"));
     }
 

@@ -125,13 +125,14 @@ public sealed class AuthManagerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(400, "{\"error\":\"invalid_grant\",\"code\":\"refresh_token_reused\"}", RefreshFailureReason.Reused, true)]
-    [InlineData(400, "{\"error\":\"refresh_token_expired\"}", RefreshFailureReason.Expired, true)]
-    [InlineData(401, "{\"error\":{\"code\":\"refresh_token_invalidated\"}}", RefreshFailureReason.Revoked, true)]
-    [InlineData(400, "{\"error\":\"invalid_grant\"}", RefreshFailureReason.Other, true)]
-    [InlineData(503, "upstream down", RefreshFailureReason.Other, false)]
-    public async Task Refresh_Failures_AreClassified(int status, string body, RefreshFailureReason reason, bool permanent)
+    [InlineData(400, "{\"error\":\"invalid_grant\",\"code\":\"refresh_token_reused\"}", "Reused", true)]
+    [InlineData(400, "{\"error\":\"refresh_token_expired\"}", "Expired", true)]
+    [InlineData(401, "{\"error\":{\"code\":\"refresh_token_invalidated\"}}", "Revoked", true)]
+    [InlineData(400, "{\"error\":\"invalid_grant\"}", "Other", true)]
+    [InlineData(503, "upstream down", "Other", false)]
+    public async Task Refresh_Failures_AreClassified(int status, string body, string reasonName, bool permanent)
     {
+        var reason = Enum.Parse<RefreshFailureReason>(reasonName);
         await SignedInAsync(TimeSpan.FromMinutes(1));
         server.On("POST", "/oauth/token", (_, _) => new HttpResponseMessage((System.Net.HttpStatusCode)status) { Content = new StringContent(body) });
 

@@ -131,7 +131,7 @@ public sealed class RestrictionTests
     public async Task StoredLoginForAnotherWorkspace_IsRemovedAndNamed()
     {
         await SaveWorkspaceLoginAsync("ws_other");
-        var config = new LatchkeyConfig { ForcedWorkspaceIds = ["ws_a"], Sources = new Dictionary<string, ConfigLayer> { ["forced_chatgpt_workspace_id"] = ConfigLayer.Managed } };
+        var config = new LatchkeyConfig { ForcedWorkspaceIds = ["ws_a"], Sources = new Dictionary<string, ConfigLayer> { ["forced_chatgpt_workspace_id"] = ConfigLayer.Managed }, Locations = new Dictionary<string, string> { ["forced_chatgpt_workspace_id"] = "set by your administrator in /etc/latchkey/managed_config.toml line 1" } };
 
         var ex = await Assert.ThrowsAsync<LatchkeyException>(() => Manager(config).GetCredentialAsync(CancellationToken.None));
 
@@ -175,7 +175,7 @@ public sealed class RestrictionTests
                 ["local"] = new() { Id = "local" },
             },
         };
-        var manager = Manager(config);
+        using var manager = new LatchkeyClient(Manager(config), null);
 
         Assert.Equal((await store.LoadAsync(CancellationToken.None))!.Tokens!.AccessToken, await manager.GetProviderCredentialAsync("lk", CancellationToken.None));
         Assert.Null(await manager.GetProviderCredentialAsync("local", CancellationToken.None));

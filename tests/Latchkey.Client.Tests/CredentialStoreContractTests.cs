@@ -6,9 +6,9 @@ namespace Latchkey.Client.Tests;
 /// <summary>What every credential store must do. Each store runs this class.</summary>
 public abstract class CredentialStoreContractTests
 {
-    protected abstract ICredentialStore CreateStore();
+    private protected abstract ICredentialStore CreateStore();
 
-    protected static AuthDotJson Sample(string refresh = "r1") => new()
+    private protected static AuthDotJson Sample(string refresh = "r1") => new()
     {
         AuthMode = AuthDotJson.ModeChatGpt,
         Tokens = new TokenData { IdToken = "id", AccessToken = "at", RefreshToken = refresh, AccountId = "ws_1", Provenance = new OAuthProvenance { Issuer = "http://127.0.0.1:1", ClientId = "latchkey-cli" } },
@@ -78,7 +78,7 @@ public abstract class CredentialStoreContractTests
 
 public sealed class InMemoryCredentialStoreTests : CredentialStoreContractTests
 {
-    protected override ICredentialStore CreateStore() => new InMemoryCredentialStore();
+    private protected override ICredentialStore CreateStore() => new InMemoryCredentialStore();
 }
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -86,7 +86,7 @@ public sealed class FileCredentialStoreTests : CredentialStoreContractTests, IDi
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-store-" + Guid.NewGuid().ToString("N"), "home");
 
-    protected override ICredentialStore CreateStore() => new FileCredentialStore(home);
+    private protected override ICredentialStore CreateStore() => new FileCredentialStore(home);
 
     private string AuthPath => Path.Combine(home, "auth.json");
 

@@ -14,7 +14,7 @@ public sealed class KeyringCredentialStoreTests : CredentialStoreContractTests, 
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-keyring-" + Guid.NewGuid().ToString("N"));
 
-    protected override ICredentialStore CreateStore()
+    private protected override ICredentialStore CreateStore()
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS")))
         {

@@ -8,6 +8,9 @@ public sealed class CliKeyringTests : IDisposable
     private static readonly Dictionary<string, string> NoSecretService = new() { ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/latchkey-test-bus" };
     private readonly string home = Path.Combine(Path.GetTempPath(), "latchkey-kr-" + Guid.NewGuid().ToString("N"));
 
+    // API keys are checked with the server at sign-in; these tests are about where the key is kept.
+    private readonly Latchkey.Cli.Tests.FakeWhoAmIServer gateway = new(200, "{\"object\":\"list\",\"data\":[]}");
+
     private static void RequireSession()
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS")))
@@ -23,7 +26,7 @@ public sealed class CliKeyringTests : IDisposable
         RequireSession();
         var key = TokenFormat.Generate("sk-lk-");
 
-        var login = await CliProcess.RunAsync(home, null, key, "login", "--with-api-key", "-c", "cli_auth_credentials_store=keyring");
+        var login = await CliProcess.RunAsync(home, null, key, "login", "--with-api-key", "--server", gateway.Url, "-c", "cli_auth_credentials_store=keyring");
         var status = await CliProcess.RunAsync(home, null, null, "login", "status", "-c", "cli_auth_credentials_store=keyring");
         var token = await CliProcess.RunAsync(home, null, null, "token", "-c", "cli_auth_credentials_store=keyring");
         var logout = await CliProcess.RunAsync(home, null, null, "logout", "-c", "cli_auth_credentials_store=keyring");
@@ -42,7 +45,7 @@ public sealed class CliKeyringTests : IDisposable
     {
         var key = TokenFormat.Generate("sk-lk-");
 
-        var login = await CliProcess.RunAsync(home, NoSecretService, key, "login", "--with-api-key", "-c", "cli_auth_credentials_store=auto");
+        var login = await CliProcess.RunAsync(home, NoSecretService, key, "login", "--with-api-key", "--server", gateway.Url, "-c", "cli_auth_credentials_store=auto");
 
         Assert.Equal(0, login.ExitCode);
         Assert.Contains("Warning: the OS keyring is not usable", login.Stderr, StringComparison.Ordinal);
@@ -56,7 +59,7 @@ public sealed class CliKeyringTests : IDisposable
         RequireSession();
         var key = TokenFormat.Generate("sk-lk-");
 
-        var login = await CliProcess.RunAsync(home, null, key, "login", "--with-api-key", "-c", "cli_auth_credentials_store=auto");
+        var login = await CliProcess.RunAsync(home, null, key, "login", "--with-api-key", "--server", gateway.Url, "-c", "cli_auth_credentials_store=auto");
         await CliProcess.RunAsync(home, null, null, "logout", "-c", "cli_auth_credentials_store=auto");
 
         Assert.Equal(0, login.ExitCode);
@@ -67,7 +70,7 @@ public sealed class CliKeyringTests : IDisposable
     [Fact]
     public async Task Keyring_WithoutSecretService_IsAOneLineErrorSayingWhatToDo()
     {
-        var login = await CliProcess.RunAsync(home, NoSecretService, TokenFormat.Generate("sk-lk-"), "login", "--with-api-key", "-c", "cli_auth_credentials_store=keyring");
+        var login = await CliProcess.RunAsync(home, NoSecretService, TokenFormat.Generate("sk-lk-"), "login", "--with-api-key", "--server", gateway.Url, "-c", "cli_auth_credentials_store=keyring");
 
         Assert.Equal(1, login.ExitCode);
         Assert.Single(login.Stderr.Trim().Split('\n'));
@@ -93,7 +96,7 @@ public sealed class CliKeyringTests : IDisposable
     {
         // A separate session whose gnome-keyring has no unlocked login keyring: libsecret would otherwise wait on a prompt.
         var data = Directory.CreateTempSubdirectory("latchkey-locked-").FullName;
-        var script = $"gnome-keyring-daemon --start --components=secrets >/dev/null; printf %s '{TokenFormat.Generate("sk-lk-")}' | dotnet '{RepositoryPaths.CliDll}' login --with-api-key -c cli_auth_credentials_store=keyring";
+        var script = $"gnome-keyring-daemon --start --components=secrets >/dev/null; printf %s '{TokenFormat.Generate("sk-lk-")}' | dotnet '{RepositoryPaths.CliDll}' login --with-api-key --server {gateway.Url} -c cli_auth_credentials_store=keyring";
         var start = new System.Diagnostics.ProcessStartInfo("dbus-run-session") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "--", "bash", "-c", script })
         {
@@ -118,6 +121,7 @@ public sealed class CliKeyringTests : IDisposable
 
     public void Dispose()
     {
+        gateway.Dispose();
         if (Directory.Exists(home))
         {
             Directory.Delete(home, recursive: true);

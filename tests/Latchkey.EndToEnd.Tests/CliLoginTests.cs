@@ -170,21 +170,48 @@ public sealed class CliLoginTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ApiKeyFromStdin_StoredAndMasked_EnvVariableNotStored()
+    public async Task ApiKeyFromStdin_CheckedWithTheServer_StoredAndMasked_RevokedOrUnknownRefused_EnvVariableNotStored()
     {
-        var key = Latchkey.Protocol.Tokens.TokenFormat.Generate("sk-lk-");
+        var workspace = await user.WorkspaceIdAsync();
+        var (keyId, key) = await user.CreateApiKeyAsync(workspace, "ci key");
 
-        var login = await CliProcess.RunAsync(home, null, key + "\n", "login", "--with-api-key");
+        var login = await CliProcess.RunAsync(home, null, key + "\n", "login", "--with-api-key", "--server", server.Issuer);
         var status = await RunAsync("login", "status");
         await RunAsync("logout");
         var fromEnv = await CliProcess.RunAsync(home, new Dictionary<string, string> { ["LATCHKEY_API_KEY"] = key }, null, "login", "status");
+        await user.RevokeApiKeyAsync(workspace, keyId);
+        var revoked = await CliProcess.RunAsync(home, null, key, "login", "--with-api-key", "--server", server.Issuer);
+        var unknown = await CliProcess.RunAsync(home, null, Latchkey.Protocol.Tokens.TokenFormat.Generate("sk-lk-"), "login", "--with-api-key", "--server", server.Issuer);
 
-        Assert.Equal(0, login.ExitCode);
+        Assert.True(login.ExitCode == 0, login.Stderr);
         Assert.DoesNotContain(key, login.Stdout + login.Stderr, StringComparison.Ordinal);
         Assert.Contains(key[..8] + "***" + key[^5..], status.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(key, status.Stdout, StringComparison.Ordinal);
         Assert.Contains("environment (LATCHKEY_API_KEY)", fromEnv.Stdout, StringComparison.Ordinal);
+        // A revoked key does not "sign in": the server's reason, exit 1, nothing stored (issue 17).
+        Assert.Equal(1, revoked.ExitCode);
+        Assert.Equal("The server refused this API key: This API key was revoked.", revoked.Stderr.Trim());
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("The API key is not valid.", unknown.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(home, "auth.json")));
+    }
+
+    [Fact]
+    public async Task AccessTokenLogin_StatusShowsServerEmailAndExpiry_FromTheServersAnswer()
+    {
+        var workspace = await user.WorkspaceIdAsync();
+        var (_, secret) = await user.CreateAccessTokenAsync(workspace, "ci runner");
+
+        var login = await CliProcess.RunAsync(home, null, secret, "login", "--with-access-token", "--server", server.Issuer);
+        var json = await RunAsync("login", "status", "--json");
+
+        Assert.True(login.ExitCode == 0, login.Stderr);
+        var status = JsonNode.Parse(json.Stdout)!;
+        Assert.Equal(server.Issuer, (string?)status["server"]);
+        Assert.Equal(user.Email, (string?)status["email"]);
+        Assert.Equal(workspace, (string?)status["workspace_id"]);
+        var expires = DateTimeOffset.Parse((string)status["access_token_expires_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(expires, DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31)); // the 30-day token
     }
 
     [Fact]

@@ -47,10 +47,11 @@ public sealed class CliRobustnessTests : IDisposable
         var path = Path.Combine(home, "auth.json");
         var random = new Random(20261121);
         var killed = 0;
+        using var gateway = new Latchkey.Cli.Tests.FakeWhoAmIServer(200, "{\"object\":\"list\",\"data\":[]}");
         for (var i = 0; i < 40; i++)
         {
             var key = keys[i % 2];
-            using var cli = CliProcess.Start(home, null, key, "login", "--with-api-key");
+            using var cli = CliProcess.Start(home, null, key, "login", "--with-api-key", "--server", gateway.Url);
             await Task.Delay(random.Next(0, 250));
             try
             {
@@ -71,7 +72,7 @@ public sealed class CliRobustnessTests : IDisposable
         }
 
         // After all that, the next writer still gets the lock and writes cleanly, and no temp files are left in view.
-        var final = await CliProcess.RunAsync(home, null, keys[0], "login", "--with-api-key");
+        var final = await CliProcess.RunAsync(home, null, keys[0], "login", "--with-api-key", "--server", gateway.Url);
         Assert.Equal(0, final.ExitCode);
         Assert.Equal(keys[0], JsonDocument.Parse(await File.ReadAllTextAsync(path)).RootElement.GetProperty("OPENAI_API_KEY").GetString());
         Assert.True(killed >= 5, $"only {killed} runs were killed before finishing: the test did not exercise crashes");

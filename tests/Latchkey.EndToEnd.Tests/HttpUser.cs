@@ -150,6 +150,24 @@ public sealed partial class HttpUser : IDisposable
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
 
+    /// <summary>Creates a workspace API key on the console page and reads it from the page, as an administrator would.</summary>
+    public async Task<(string Id, string Secret)> CreateApiKeyAsync(string workspaceId, string name)
+    {
+        var page = $"/console/{workspaceId}/api-keys";
+        var response = await SubmitAsync(page, new() { ["name"] = name }, page + "?handler=create");
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        var secret = Value(html, "key-value");
+        return (Regex.Matches(html, "data-key=\"([^\"]+)\"")[^1].Groups[1].Value, secret);
+    }
+
+    public async Task RevokeApiKeyAsync(string workspaceId, string keyId)
+    {
+        var page = $"/console/{workspaceId}/api-keys";
+        var response = await SubmitAsync(page, new() { ["keyId"] = keyId }, page + "?handler=revoke");
+        Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.OK, response.StatusCode.ToString());
+    }
+
     /// <summary>Saves the policies form: checkboxes named in <paramref name="on"/> are ticked, the others not.</summary>
     public async Task SetPoliciesAsync(string workspaceId, params string[] on)
     {

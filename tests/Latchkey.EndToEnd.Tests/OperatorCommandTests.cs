@@ -43,6 +43,21 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.Contains("Usage: verify-email ADDRESS", missing.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>The commands are wired to the real binary; what disabling does is proven by AccountDisablingTests.</summary>
+    [Theory]
+    [InlineData("disable-account")]
+    [InlineData("enable-account")]
+    public async Task DisableOrEnableAccount_UnknownAddressOrNone_ExitsNonZeroWithMessage(string command)
+    {
+        var unknown = await RunAsync($"{command} nobody@example.com");
+        var missing = await RunAsync(command);
+
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("No account has the address nobody@example.com", unknown.Output, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains($"Usage: {command} ADDRESS", missing.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnknownSetting_Invalid_ExitsNonZeroWithMessage()
     {

@@ -13,8 +13,8 @@ internal static class LoginCommand
     public static Command Create(CliApp app)
     {
         var deviceAuth = new Option<bool>("--device-auth") { Description = "Sign in with a code on another device (RFC 8628): for SSH sessions and machines without a browser." };
-        var withApiKey = new Option<bool>("--with-api-key") { Description = "Read an API key (sk-lk-…) from stdin and store it." };
-        var withAccessToken = new Option<bool>("--with-access-token") { Description = "Read an automation access token (at-…) from stdin and store it." };
+        var withApiKey = new Option<bool>("--with-api-key") { Description = "Read an API key (sk-lk-…) from stdin, check it with the server, and store it." };
+        var withAccessToken = new Option<bool>("--with-access-token") { Description = "Read an automation access token (at-…) from stdin, check it with the server, and store it." };
         var command = new Command("login", "Sign in to a Latchkey server (browser sign-in unless told otherwise).")
         {
             deviceAuth, withApiKey, withAccessToken, StatusCommand.Create(app),
@@ -44,7 +44,7 @@ internal static class LoginCommand
         if (ctx.Options.Config.CredentialsStore == Client.Configuration.LatchkeyConfig.StoreKeyring && !KeyringCredentialStore.Probe(out var reason))
         {
             throw new LatchkeyException(ErrorCodes.CredentialStoreUnavailable,
-                $"cli_auth_credentials_store = \"keyring\" ({Client.Configuration.ConfigLoader.DescribeLayer(ctx.Options.Config.SourceOf("cli_auth_credentials_store"))}), but the OS keyring is not usable: {reason?.TrimEnd('.')}. Set cli_auth_credentials_store = \"file\" (or \"auto\") instead.");
+                $"cli_auth_credentials_store = \"keyring\" ({ctx.Options.Config.Describe("cli_auth_credentials_store")}), but the OS keyring is not usable: {reason?.TrimEnd('.')}. Set cli_auth_credentials_store = \"file\" (or \"auto\") instead.");
         }
     }
 
@@ -87,6 +87,7 @@ internal static class LoginCommand
     private static async Task<int> LoginWithSecretAsync(CliContext ctx, LoginMethod method, CancellationToken ct)
     {
         ctx.Auth.CheckLoginMethodAllowed(method);
+        var server = ctx.RequireServer();
         var flag = method == LoginMethod.ApiKey ? "--with-api-key" : "--with-access-token";
         var envName = method == LoginMethod.ApiKey ? "LATCHKEY_API_KEY" : "LATCHKEY_ACCESS_TOKEN";
         if (ctx.Console.InputIsTerminal)
@@ -101,17 +102,14 @@ internal static class LoginCommand
             throw new UsageException($"Nothing was read from stdin. Pipe the secret in: `printenv {envName} | latchkey login {flag}`.");
         }
 
-        AuthManager.ValidateSecretFormat(secret, method);
         if (method == LoginMethod.ApiKey)
         {
-            await ctx.Auth.SaveApiKeyAsync(secret, ct);
-            ctx.Console.Out.WriteLine($"Successfully logged in with API key {Protocol.Tokens.TokenFormat.Mask(secret)}.");
+            await ctx.Client.LoginWithApiKeyAsync(server, secret, ct);
+            ctx.Console.Out.WriteLine($"Successfully logged in with API key {Protocol.Tokens.TokenFormat.Mask(secret)} (checked with {server}).");
             return ExitCodes.Success;
         }
 
-        var server = ctx.RequireServer();
-        var who = await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, secret, ct);
-        await ctx.Auth.SaveAccessTokenAsync(secret, who.WorkspaceId, server, ct);
+        var who = await ctx.Client.LoginWithAccessTokenAsync(server, secret, ct);
         ctx.Console.Out.WriteLine($"Successfully logged in with access token {Protocol.Tokens.TokenFormat.Mask(secret)}{(who.Email is null ? string.Empty : " for " + who.Email)}.");
         return ExitCodes.Success;
     }

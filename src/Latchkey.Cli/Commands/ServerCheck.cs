@@ -14,8 +14,8 @@ internal static class ServerCheck
         switch (status.Method)
         {
             case LoginMethod.AccessToken:
-                var server = status.Server ?? ctx.Options.Server;
-                var token = (await ctx.Auth.GetCredentialAsync(ct)).BearerToken;
+                var credential = await ctx.Auth.GetCredentialAsync(ct);
+                var server = credential.Server ?? ctx.Options.Server;
                 if (server is null)
                 {
                     return status with { Verification = new ServerVerification("whoami", null, "the stored access token does not name its server; pass --server") };
@@ -23,8 +23,16 @@ internal static class ServerCheck
 
                 try
                 {
-                    var who = await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, token, ct);
-                    return status with { Email = who.Email ?? status.Email, Server = server, Verification = new ServerVerification("whoami", true, "the access token is valid") };
+                    // The library's whoami check, the one every embedding app makes at run start.
+                    var who = await ctx.Client.Check.WhoAmIAsync(server, credential.BearerToken, ct);
+                    return status with
+                    {
+                        Email = who.Email ?? status.Email,
+                        WorkspaceId = who.WorkspaceId ?? status.WorkspaceId,
+                        Server = server,
+                        AccessTokenExpiresAt = who.ExpiresAt ?? status.AccessTokenExpiresAt,
+                        Verification = new ServerVerification("whoami", true, "the access token is valid"),
+                    };
                 }
                 catch (LatchkeyException ex) when (ex.Code == ErrorCodes.InvalidSecret)
                 {

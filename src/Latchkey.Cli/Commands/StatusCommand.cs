@@ -42,7 +42,7 @@ internal static class StatusCommand
 
     private static async Task<LoginStatus> ReadAsync(CliContext ctx, CancellationToken ct)
     {
-        if (AuthManager.EnvironmentCredential() is { } env)
+        if (ctx.Auth.EnvironmentCredential() is { } env)
         {
             var variable = env.Method == LoginMethod.ApiKey ? "LATCHKEY_API_KEY" : "LATCHKEY_ACCESS_TOKEN";
             return new LoginStatus(true, env.Method, null, null, null, $"environment ({variable})", null, TokenFormat.Mask(env.BearerToken));
@@ -57,7 +57,7 @@ internal static class StatusCommand
         return auth.Method switch
         {
             LoginMethod.ApiKey => new LoginStatus(true, LoginMethod.ApiKey, null, null, null, ctx.Store.Description, null, TokenFormat.Mask(auth.ApiKey)),
-            LoginMethod.AccessToken => new LoginStatus(true, LoginMethod.AccessToken, null, auth.Tokens?.AccountId, auth.Tokens?.Provenance?.Issuer, ctx.Store.Description, null, TokenFormat.Mask(auth.PersonalAccessToken)),
+            LoginMethod.AccessToken => new LoginStatus(true, LoginMethod.AccessToken, auth.Tokens?.Provenance?.Email, auth.Tokens?.AccountId, auth.Tokens?.Provenance?.Issuer, ctx.Store.Description, auth.Tokens?.Provenance?.ExpiresAtTime, TokenFormat.Mask(auth.PersonalAccessToken)),
             _ => new LoginStatus(
                 true,
                 LoginMethod.Workspace,

@@ -12,7 +12,7 @@ internal static class TokenCommand
         {
             if (result.GetValue(provider) is { } providerId)
             {
-                var key = await ctx.Auth.GetProviderCredentialAsync(providerId, ct);
+                var key = await ctx.Client.GetProviderCredentialAsync(providerId, ct);
                 if (key is null)
                 {
                     ctx.Console.Error.WriteLine($"Model provider '{providerId}' needs no credential.");
@@ -23,13 +23,8 @@ internal static class TokenCommand
                 return ExitCodes.Success;
             }
 
-            var credential = await ctx.Auth.GetCredentialAsync(ct);
-            if (credential.Method == Client.Credentials.LoginMethod.AccessToken && (ctx.Options.Server ?? credential.Server) is { } server)
-            {
-                // Access tokens are checked at every use: revoked or expired ones fail here, with what to do.
-                await new AccessTokenCheck(ctx.Http).WhoAmIAsync(server, credential.BearerToken, ct);
-            }
-
+            // The library's composition: refreshed sign-ins, restrictions enforced, access tokens checked with the server.
+            var credential = await ctx.Client.GetTokenAsync(ct);
             ctx.Console.Out.WriteLine(credential.BearerToken);
             return ExitCodes.Success;
         }, ct));

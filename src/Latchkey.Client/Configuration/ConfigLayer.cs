@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Configuration;
 
 /// <summary>Where a setting came from, lowest precedence first. Managed config, installed by an administrator, wins.</summary>
-public enum ConfigLayer
+internal enum ConfigLayer
 {
     Default,
     User,

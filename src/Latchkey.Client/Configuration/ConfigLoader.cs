@@ -5,9 +5,10 @@ namespace Latchkey.Client.Configuration;
 /// <summary>
 /// Reads `$LATCHKEY_HOME/config.toml`, applies `-c key=value` overrides, then the managed layer
 /// (`/etc/latchkey/managed_config.toml`, `%ProgramData%\Latchkey\managed_config.toml`, or LATCHKEY_MANAGED_CONFIG),
-/// which users cannot override. Invalid settings are errors naming the file, line and column or the key.
+/// which users cannot override. Invalid settings are errors naming the file and line (or the -c) that set them; a
+/// key that looks like a misspelling of one Latchkey reads is a warning naming the file, line and the key meant.
 /// </summary>
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     public const string FileName = "config.toml";
     public const string ManagedFileName = "managed_config.toml";
@@ -30,22 +31,72 @@ public static class ConfigLoader
         ArgumentNullException.ThrowIfNull(overrides);
         var merged = new TomlTable();
         var sources = new Dictionary<string, ConfigLayer>(StringComparer.Ordinal);
-        if (ReadFile(Path.Combine(home, FileName)) is { } user)
+        var locations = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
+        var userPath = Path.Combine(home, FileName);
+        if (ReadFile(userPath) is { } user)
         {
-            Merge(merged, user, ConfigLayer.User, sources, string.Empty);
+            Merge(merged, user.Table, ConfigLayer.User, sources, string.Empty);
+            Locate(locations, user, userPath, warnings);
         }
 
         foreach (var assignment in overrides)
         {
-            Merge(merged, ParseOverride(assignment), ConfigLayer.CommandLine, sources, string.Empty);
+            var table = ParseOverride(assignment);
+            Merge(merged, table, ConfigLayer.CommandLine, sources, string.Empty);
+            foreach (var key in table.Keys)
+            {
+                locations[key] = "set with -c";
+                if (ConfigKeys.ClosestMisspelt(key, ConfigKeys.TopLevel) is { } meant)
+                {
+                    warnings.Add($"Warning: -c {key}: unknown key, ignored; did you mean {meant}?");
+                }
+            }
         }
 
         if (ReadFile(managedPath) is { } managed)
         {
-            Merge(merged, managed, ConfigLayer.Managed, sources, string.Empty);
+            Merge(merged, managed.Table, ConfigLayer.Managed, sources, string.Empty);
+            Locate(locations, managed, "your administrator in " + managedPath, warnings);
         }
 
-        return Interpret(merged, sources);
+        return Interpret(merged, sources, locations) with { Warnings = warnings };
+    }
+
+    /// <summary>Where each key of a file was set ("set in /home/me/.latchkey/config.toml line 3"), and warnings for misspelt keys.</summary>
+    private static void Locate(Dictionary<string, string> locations, ConfigFile file, string who, List<string> warnings)
+    {
+        foreach (var (key, line) in file.Lines)
+        {
+            locations[key] = who.StartsWith("your administrator", StringComparison.Ordinal) ? $"set by {who} line {line}" : $"set in {who} line {line}";
+        }
+
+        foreach (var (key, value) in file.Table)
+        {
+            Warn(key, ConfigKeys.TopLevel, key);
+            if (key == "model_providers" && value is TomlTable providers)
+            {
+                foreach (var (id, provider) in providers)
+                {
+                    if (provider is TomlTable p)
+                    {
+                        foreach (var providerKey in p.Keys)
+                        {
+                            Warn(providerKey, ConfigKeys.Provider, $"model_providers.{id}.{providerKey}");
+                        }
+                    }
+                }
+            }
+        }
+
+        void Warn(string key, IReadOnlyList<string> known, string path)
+        {
+            if (ConfigKeys.ClosestMisspelt(key, known) is { } meant)
+            {
+                var line = file.Lines.TryGetValue(path, out var l) ? $" line {l}" : string.Empty;
+                warnings.Add($"Warning: {file.Path}{line}: unknown key {path}, ignored; did you mean {meant}?");
+            }
+        }
     }
 
     /// <summary>`key.path=value`: the value is read as a TOML value when it is one, else taken as a string.</summary>
@@ -77,7 +128,7 @@ public static class ConfigLoader
         }
     }
 
-    private static TomlTable? ReadFile(string path)
+    private static ConfigFile? ReadFile(string path)
     {
         byte[] bytes;
         try
@@ -95,7 +146,8 @@ public static class ConfigLoader
 
         try
         {
-            return TomlReader.Parse(bytes, path);
+            var table = TomlReader.Parse(bytes, path);
+            return new ConfigFile(path, table, TomlKeyLines.Of(System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF'), path));
         }
         catch (TomlException ex)
         {
@@ -124,21 +176,21 @@ public static class ConfigLoader
         }
     }
 
-    private static LatchkeyConfig Interpret(TomlTable t, Dictionary<string, ConfigLayer> sources)
+    private static LatchkeyConfig Interpret(TomlTable t, Dictionary<string, ConfigLayer> sources, Dictionary<string, string> locations)
     {
-        var store = OptionalString(t, "cli_auth_credentials_store", sources) ?? LatchkeyConfig.StoreFile;
+        var store = OptionalString(t, "cli_auth_credentials_store", locations) ?? LatchkeyConfig.StoreFile;
         if (store is not (LatchkeyConfig.StoreFile or LatchkeyConfig.StoreKeyring or LatchkeyConfig.StoreAuto or LatchkeyConfig.StoreEphemeral))
         {
-            throw Invalid("cli_auth_credentials_store", sources, $"must be \"file\", \"keyring\", \"auto\" or \"ephemeral\" (got \"{store}\")");
+            throw Invalid(locations, "cli_auth_credentials_store", $"must be \"file\", \"keyring\", \"auto\" or \"ephemeral\" (got \"{store}\")");
         }
 
-        var method = OptionalString(t, "forced_login_method", sources);
+        var method = OptionalString(t, "forced_login_method", locations);
         method = method switch
         {
             null => null,
             "chatgpt" or "workspace" => "chatgpt", // "workspace" is a clearer alias for Latchkey users
             "api" => "api",
-            _ => throw Invalid("forced_login_method", sources, $"must be \"chatgpt\", \"workspace\" or \"api\" (got \"{method}\")"),
+            _ => throw Invalid(locations, "forced_login_method", $"must be \"chatgpt\", \"workspace\" or \"api\" (got \"{method}\")"),
         };
 
         var workspaceKey = t.ContainsKey("forced_chatgpt_workspace_id") ? "forced_chatgpt_workspace_id" : "forced_workspace_id";
@@ -146,11 +198,12 @@ public static class ConfigLoader
         {
             string s when s.Length > 0 => [s],
             TomlArray a when a.All(x => x is string { Length: > 0 }) => [.. a.Cast<string>()],
-            _ => throw Invalid(workspaceKey, sources, "must be a workspace id or a list of workspace ids"),
+            _ => throw Invalid(locations, workspaceKey, "must be a workspace id or a list of workspace ids"),
         } : [];
         if (workspaceKey == "forced_workspace_id" && workspaces.Count > 0)
         {
             sources["forced_chatgpt_workspace_id"] = sources.GetValueOrDefault("forced_workspace_id");
+            locations["forced_chatgpt_workspace_id"] = locations.GetValueOrDefault("forced_workspace_id", "default");
         }
 
         var providers = new Dictionary<string, ModelProviderConfig>(StringComparer.Ordinal);
@@ -158,56 +211,49 @@ public static class ConfigLoader
         {
             if (mp is not TomlTable providerTable)
             {
-                throw Invalid("model_providers", sources, "must be a table of providers");
+                throw Invalid(locations, "model_providers", "must be a table of providers");
             }
 
             foreach (var (id, value) in providerTable)
             {
                 if (value is not TomlTable p)
                 {
-                    throw Invalid($"model_providers.{id}", sources, "must be a table");
+                    throw Invalid(locations, $"model_providers.{id}", "must be a table");
                 }
 
                 var key = $"model_providers.{id}.";
                 providers[id] = new ModelProviderConfig
                 {
                     Id = id,
-                    Name = OptionalString(p, "name", sources, key),
-                    BaseUrl = OptionalString(p, "base_url", sources, key),
-                    RequiresOpenAiAuth = OptionalBool(p, "requires_openai_auth", sources, key) ?? false,
-                    EnvKey = OptionalString(p, "env_key", sources, key),
-                    EnvKeyInstructions = OptionalString(p, "env_key_instructions", sources, key),
+                    Name = OptionalString(p, "name", locations, key),
+                    BaseUrl = OptionalString(p, "base_url", locations, key),
+                    RequiresOpenAiAuth = OptionalBool(p, "requires_openai_auth", locations, key) ?? false,
+                    EnvKey = OptionalString(p, "env_key", locations, key),
+                    EnvKeyInstructions = OptionalString(p, "env_key_instructions", locations, key),
                 };
             }
         }
 
         return new LatchkeyConfig
         {
-            ServerUrl = OptionalString(t, "server_url", sources)?.TrimEnd('/'),
+            ServerUrl = OptionalString(t, "server_url", locations)?.TrimEnd('/'),
             CredentialsStore = store,
             ForcedLoginMethod = method,
             ForcedWorkspaceIds = workspaces,
             ModelProviders = providers,
             Sources = sources,
+            Locations = locations,
         };
     }
 
-    private static string? OptionalString(TomlTable t, string key, Dictionary<string, ConfigLayer> sources, string prefix = "")
-        => t.TryGetValue(key, out var v) ? v as string ?? throw Invalid(prefix + key, sources, "must be a string") : null;
+    private static string? OptionalString(TomlTable t, string key, Dictionary<string, string> locations, string prefix = "")
+        => t.TryGetValue(key, out var v) ? v as string ?? throw Invalid(locations, prefix + key, "must be a string") : null;
 
-    private static bool? OptionalBool(TomlTable t, string key, Dictionary<string, ConfigLayer> sources, string prefix)
-        => t.TryGetValue(key, out var v) ? v as bool? ?? throw Invalid(prefix + key, sources, "must be true or false") : null;
+    private static bool? OptionalBool(TomlTable t, string key, Dictionary<string, string> locations, string prefix)
+        => t.TryGetValue(key, out var v) ? v as bool? ?? throw Invalid(locations, prefix + key, "must be true or false") : null;
 
-    private static LatchkeyException Invalid(string key, Dictionary<string, ConfigLayer> sources, string problem)
-        => new(ErrorCodes.ConfigInvalid, $"Configuration key {key} ({DescribeLayer(sources.GetValueOrDefault(key))}) {problem}.");
-
-    public static string DescribeLayer(ConfigLayer layer) => layer switch
-    {
-        ConfigLayer.User => "set in config.toml",
-        ConfigLayer.CommandLine => "set with -c",
-        ConfigLayer.Managed => "set by your administrator in managed_config.toml",
-        _ => "default",
-    };
+    private static LatchkeyException Invalid(Dictionary<string, string> locations, string key, string problem)
+        => new(ErrorCodes.ConfigInvalid, $"Configuration key {key} ({locations.GetValueOrDefault(key, "default")}) {problem}.");
 
     private static string TomlString(string value)
     {

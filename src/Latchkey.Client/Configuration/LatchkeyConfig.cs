@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Configuration;
 
 /// <summary>The effective configuration after layering, with the layer that set each key.</summary>
-public sealed record LatchkeyConfig
+internal sealed record LatchkeyConfig
 {
     public const string StoreFile = "file";
     public const string StoreKeyring = "keyring";
@@ -23,4 +23,13 @@ public sealed record LatchkeyConfig
     public IReadOnlyDictionary<string, ConfigLayer> Sources { get; init; } = new Dictionary<string, ConfigLayer>();
 
     public ConfigLayer SourceOf(string key) => Sources.TryGetValue(key, out var layer) ? layer : ConfigLayer.Default;
+
+    /// <summary>Where each key was set: "set in /home/me/.latchkey/config.toml line 3", "set with -c", "set by your administrator in …".</summary>
+    public IReadOnlyDictionary<string, string> Locations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Misspelt keys found while loading (one line each, naming file, line and the key meant).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Where <paramref name="key"/> was set, for messages: the file and line, "set with -c", or "default".</summary>
+    public string Describe(string key) => Locations.TryGetValue(key, out var where) ? where : "default";
 }

@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Configuration;
 
 /// <summary>`[model_providers.&lt;id&gt;]`, as in the Codex config.</summary>
-public sealed record ModelProviderConfig
+internal sealed record ModelProviderConfig
 {
     public required string Id { get; init; }
 

@@ -7,7 +7,7 @@ namespace Latchkey.Client.Credentials;
 /// The credential cache, in the Codex CLI's auth.json schema (codex-compat.md) so `latchkey` and `codex` can share a
 /// home. Keys this version does not know are kept in <see cref="Extra"/> and written back unchanged.
 /// </summary>
-public sealed class AuthDotJson
+internal sealed class AuthDotJson
 {
     public const string ModeChatGpt = "chatgpt";
     public const string ModeApiKey = "apikey";

@@ -3,9 +3,9 @@ using Latchkey.Client.Configuration;
 namespace Latchkey.Client.Credentials;
 
 /// <summary>Turns `cli_auth_credentials_store` into a store; `auto` falls back to the file only with a warning.</summary>
-public static class CredentialStores
+internal static class CredentialStores
 {
-    public static ICredentialStore Create(string setting, string home, Action<string> warn)
+    public static ICredentialStore Create(string setting, string home, string setBy, Action<string> warn)
     {
         ArgumentNullException.ThrowIfNull(warn);
         switch (setting)
@@ -26,7 +26,7 @@ public static class CredentialStores
                 warn($"Warning: the OS keyring is not usable ({reason?.Split(". ")[0].TrimEnd('.')}); storing credentials in {Path.Combine(home, FileCredentialStore.FileName)} instead.");
                 return new FileCredentialStore(home);
             default:
-                throw new LatchkeyException(ErrorCodes.ConfigInvalid, $"Unknown credential store \"{setting}\". Valid stores: file, keyring, auto, ephemeral.");
+                throw new LatchkeyException(ErrorCodes.ConfigInvalid, $"Unknown credential store \"{setting}\" (cli_auth_credentials_store, {setBy}). Valid stores: file, keyring, auto, ephemeral.");
         }
     }
 }

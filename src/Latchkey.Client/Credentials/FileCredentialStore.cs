@@ -6,7 +6,7 @@ namespace Latchkey.Client.Credentials;
 /// `$LATCHKEY_HOME/auth.json`: directory 0700, file 0600, written to a temporary file, flushed to disk and renamed
 /// over the old one under a lock file, so a crash at any moment leaves the old or the new credential.
 /// </summary>
-public sealed class FileCredentialStore(string home) : ICredentialStore
+internal sealed class FileCredentialStore(string home) : ICredentialStore
 {
     public const string FileName = "auth.json";
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);

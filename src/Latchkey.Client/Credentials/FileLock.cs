@@ -4,7 +4,7 @@ namespace Latchkey.Client.Credentials;
 /// A cross-process exclusive lock on a lock file. On Unix .NET maps FileShare.None to flock(LOCK_EX), which the
 /// kernel releases when the holder dies — a killed process never leaves a stale lock behind.
 /// </summary>
-public sealed class FileLock : IDisposable
+internal sealed class FileLock : IDisposable
 {
     private readonly FileStream stream;
 

@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Credentials;
 
 /// <summary>Where the credential cache lives. One small interface, a class per backend (file, memory; keyring later).</summary>
-public interface ICredentialStore
+internal interface ICredentialStore
 {
     /// <summary>For `login status`: e.g. "file (~/.latchkey/auth.json)".</summary>
     string Description { get; }

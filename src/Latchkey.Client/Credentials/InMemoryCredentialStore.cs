@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Credentials;
 
 /// <summary>Keeps the credential in this process only: for embedding apps and tests.</summary>
-public sealed class InMemoryCredentialStore : ICredentialStore
+internal sealed class InMemoryCredentialStore : ICredentialStore
 {
     private readonly Lock gate = new();
     private AuthDotJson? stored;

@@ -10,7 +10,7 @@ namespace Latchkey.Client.Credentials;
 /// service `Latchkey Auth`, account `cli|` + 16 hex of SHA-256 of the canonical LATCHKEY_HOME, value the auth.json
 /// object as compact JSON (codex-compat.md). A successful save removes a leftover auth.json; delete removes both.
 /// </summary>
-public sealed class KeyringCredentialStore : ICredentialStore
+internal sealed class KeyringCredentialStore : ICredentialStore
 {
     public const string Service = "Latchkey Auth";
     private readonly IOsKeyring keyring;

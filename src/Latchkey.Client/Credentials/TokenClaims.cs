@@ -8,7 +8,7 @@ namespace Latchkey.Client.Credentials;
 /// Reads claims from stored tokens without verifying them: the server already did, and these values only decide
 /// when to refresh and what to display. Never used to make an authorization decision.
 /// </summary>
-public static class TokenClaims
+internal static class TokenClaims
 {
     public static DateTimeOffset? GetExpiry(string? jwt)
         => JwtCodec.TryDecodeUnverified(jwt, out _, out var claims) && JwtCodec.GetLong(claims, ClaimNames.Expires) is { } exp

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Latchkey.Client.Credentials;
 
-public sealed class TokenData
+internal sealed class TokenData
 {
     [JsonPropertyName("id_token")]
     public string? IdToken { get; set; }

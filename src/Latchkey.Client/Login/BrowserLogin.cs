@@ -4,7 +4,7 @@ using Latchkey.Protocol.OAuth;
 namespace Latchkey.Client.Login;
 
 /// <summary>Authorization code + PKCE through the system browser and a loopback redirect (RFC 8252).</summary>
-public sealed class BrowserLogin(OAuthClient oauth, HttpClient http, IBrowserLauncher browser, ILoginUi ui)
+internal sealed class BrowserLogin(OAuthClient oauth, HttpClient http, IBrowserLauncher browser, ILoginUi ui)
 {
     public int PreferredPort { get; init; } = LoopbackListener.PreferredPort;
 

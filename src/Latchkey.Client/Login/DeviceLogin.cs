@@ -3,7 +3,7 @@ using Latchkey.Client.OAuth;
 namespace Latchkey.Client.Login;
 
 /// <summary>RFC 8628 device sign-in: show the code, poll at the interval, slow down when told, stop at expiry.</summary>
-public sealed class DeviceLogin(OAuthClient oauth, ILoginUi ui, TimeProvider time)
+internal sealed class DeviceLogin(OAuthClient oauth, ILoginUi ui, TimeProvider time)
 {
     public async Task<TokenResponse> RunAsync(ServerMetadata server, string clientId, CancellationToken cancellationToken)
     {

@@ -1,6 +1,6 @@
 namespace Latchkey.Client.Login;
 
-public interface IBrowserLauncher
+internal interface IBrowserLauncher
 {
     /// <summary>Tries to open the URL; false when there is no browser to open (headless, SSH) or it failed.</summary>
     bool TryOpen(string url);

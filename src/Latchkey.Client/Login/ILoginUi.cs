@@ -1,7 +1,7 @@
 namespace Latchkey.Client.Login;
 
 /// <summary>What a sign-in flow tells the person at the keyboard. The CLI prints; an IDE could show a dialog.</summary>
-public interface ILoginUi
+internal interface ILoginUi
 {
     /// <summary>The browser was opened at <paramref name="url"/>, or (when <paramref name="opened"/> is false) could not be.</summary>
     void ShowAuthorizeUrl(string url, bool opened);

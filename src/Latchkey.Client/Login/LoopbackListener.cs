@@ -10,7 +10,7 @@ namespace Latchkey.Client.Login;
 /// listens on the same port with its own `/cancel`, and a waiting `codex login` must not be cancelled), retries briefly, then takes any free port — the listening socket
 /// is bound once and kept, so there is no probe-release-rebind race. Speaks just enough HTTP/1.1 for a browser.
 /// </summary>
-public sealed class LoopbackListener : IDisposable
+internal sealed class LoopbackListener : IDisposable
 {
     public const int PreferredPort = 1455;
 

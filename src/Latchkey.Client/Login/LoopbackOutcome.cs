@@ -1,6 +1,6 @@
 namespace Latchkey.Client.Login;
 
-public static class LoopbackOutcome
+internal static class LoopbackOutcome
 {
     /// <summary>Answer and keep waiting for the real callback.</summary>
     public static LoopbackOutcome<T> Continue<T>(LoopbackResponse response)

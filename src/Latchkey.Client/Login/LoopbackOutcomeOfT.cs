@@ -1,5 +1,5 @@
 namespace Latchkey.Client.Login;
 
 /// <summary>What to answer the browser, and whether the sign-in is finished (with a result or a failure).</summary>
-public sealed record LoopbackOutcome<T>(LoopbackResponse Response, T? Result, LatchkeyException? Failure)
+internal sealed record LoopbackOutcome<T>(LoopbackResponse Response, T? Result, LatchkeyException? Failure)
     where T : class;

@@ -1,3 +1,3 @@
 namespace Latchkey.Client.Login;
 
-public sealed record LoopbackRequest(string Path, IReadOnlyDictionary<string, string> Query);
+internal sealed record LoopbackRequest(string Path, IReadOnlyDictionary<string, string> Query);

@@ -1,3 +1,3 @@
 namespace Latchkey.Client.Login;
 
-public sealed record LoopbackResponse(int Status, string Message, string Title = "Latchkey");
+internal sealed record LoopbackResponse(int Status, string Message, string Title = "Latchkey");

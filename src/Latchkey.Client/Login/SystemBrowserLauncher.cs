@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Latchkey.Client.Login;
 
 /// <summary>Opens the system browser: xdg-open on Linux, open on macOS, the shell on Windows. Does nothing headless.</summary>
-public sealed class SystemBrowserLauncher : IBrowserLauncher
+internal sealed class SystemBrowserLauncher : IBrowserLauncher
 {
     /// <summary>No display, or an SSH session (a browser there would open on the wrong machine), or LATCHKEY_NO_BROWSER set.</summary>
     public static bool IsHeadless()

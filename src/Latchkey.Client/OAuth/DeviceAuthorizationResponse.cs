@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Latchkey.Client.OAuth;
 
 /// <summary>RFC 8628 §3.2.</summary>
-public sealed class DeviceAuthorizationResponse
+internal sealed class DeviceAuthorizationResponse
 {
     [JsonPropertyName("device_code")]
     public string? DeviceCode { get; set; }

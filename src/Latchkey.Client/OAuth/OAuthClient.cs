@@ -6,8 +6,10 @@ using Latchkey.Client.Credentials;
 namespace Latchkey.Client.OAuth;
 
 /// <summary>The client's side of the Latchkey OAuth endpoints. Every failure is a <see cref="LatchkeyException"/>.</summary>
-public sealed class OAuthClient(HttpClient http)
+internal sealed class OAuthClient(HttpClient http)
 {
+    public HttpClient Http => http;
+
     public async Task<ServerMetadata> DiscoverAsync(string server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Latchkey.Client.OAuth;
 
 /// <summary>An OAuth error reply. `error` may be a string (RFC 6749) or an object with `code` (some servers).</summary>
-public sealed class OAuthErrorBody
+internal sealed class OAuthErrorBody
 {
     [JsonPropertyName("error")]
     public JsonElement Error { get; set; }

@@ -1,7 +1,7 @@
 namespace Latchkey.Client.OAuth;
 
 /// <summary>A refresh that failed. Permanent failures need a new sign-in; transient ones (network, 5xx) may be retried.</summary>
-public sealed class RefreshFailedException(RefreshFailureReason reason, bool permanent, string message, Exception? inner = null)
+internal sealed class RefreshFailedException(RefreshFailureReason reason, bool permanent, string message, Exception? inner = null)
     : LatchkeyException(ErrorCodes.RefreshFailed, message, inner)
 {
     public const string ExpiredMessage = "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again.";

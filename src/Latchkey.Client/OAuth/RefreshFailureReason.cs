@@ -1,6 +1,6 @@
 namespace Latchkey.Client.OAuth;
 
-public enum RefreshFailureReason
+internal enum RefreshFailureReason
 {
     Expired,
     Reused,

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Latchkey.Client.OAuth;
 
 /// <summary>The parts of the OIDC discovery document the client uses.</summary>
-public sealed class ServerMetadata
+internal sealed class ServerMetadata
 {
     [JsonPropertyName("issuer")]
     public string? Issuer { get; set; }

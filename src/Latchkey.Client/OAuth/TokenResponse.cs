@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Latchkey.Client.OAuth;
 
-public sealed class TokenResponse
+internal sealed class TokenResponse
 {
     [JsonPropertyName("access_token")]
     public string? AccessToken { get; set; }

@@ -128,6 +128,12 @@ public sealed class AccountService(
         }
 
         await security.ResetThrottleAsync(throttleKey, cancellationToken);
+        if (user.DisabledAt is not null)
+        {
+            await audit.WriteAsync(AuditEventTypes.SignInFailed, user.Id, ipAddress: ipAddress, detail: new JsonObject { ["reason"] = "account_disabled" }, cancellationToken: cancellationToken);
+            return new PasswordSignInResult(SignInOutcome.Disabled, null);
+        }
+
         return new PasswordSignInResult(SignInOutcome.PasswordAccepted, user);
     }
 

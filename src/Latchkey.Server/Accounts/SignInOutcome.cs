@@ -8,4 +8,7 @@ public enum SignInOutcome
     /// <summary>Wrong email or password. The two are never told apart.</summary>
     Failed,
     LockedOut,
+
+    /// <summary>The right password for an account an operator has disabled. Said only after the password is right.</summary>
+    Disabled,
 }

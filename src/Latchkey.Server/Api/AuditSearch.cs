@@ -21,9 +21,9 @@ public sealed class AuditSearch(AuditRepository repository, UserRepository users
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(q);
-        if (!actor.Has(Permissions.ReadAuditLog))
+        if (actor.Decide(WorkspaceAction.ReadAuditLog).ToError() is { } refused)
         {
-            return (null, ServiceError.NotFound("Audit log"));
+            return (null, refused);
         }
 
         static string? Get(IQueryCollection q, string key) => q.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;

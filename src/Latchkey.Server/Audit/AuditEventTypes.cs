@@ -12,6 +12,8 @@ public static class AuditEventTypes
     public const string RecoveryCodeUsed = "mfa.recovery_code_used";
     public const string SignedOut = "sign_out";
     public const string EmailVerified = "user.email_verified";
+    public const string AccountDisabled = "user.disabled";
+    public const string AccountEnabled = "user.enabled";
     public const string GrantCreated = "grant.created";
     public const string GrantRevoked = "grant.revoked";
     public const string AuthorizationCodeReplayed = "authorization_code.replayed";

@@ -6,12 +6,12 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | confirm-sso-domain DOMAIN | backup FILE [settings]`: run one operator task against the
+/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | disable-account ADDRESS | enable-account ADDRESS | confirm-sso-domain DOMAIN | backup FILE [settings]`: run one operator task against the
 /// configured database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "confirm-sso-domain", "backup"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "disable-account", "enable-account", "confirm-sso-domain", "backup"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -24,7 +24,7 @@ public static class OperatorCommands
             return args;
         }
 
-        return args[0] is "backup" or "verify-email" or "confirm-sso-domain" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
+        return args[0] is "backup" or "verify-email" or "disable-account" or "enable-account" or "confirm-sso-domain" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
     }
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
@@ -69,6 +69,33 @@ public static class OperatorCommands
                 Console.WriteLine(verified.Value
                     ? $"{args[1]} is now verified: id_tokens and userinfo say email_verified=true."
                     : $"{args[1]} was already verified.");
+                return 0;
+            case "disable-account" or "enable-account":
+                if (args.Length < 2 || args[1].StartsWith('-'))
+                {
+                    await Console.Error.WriteLineAsync($"Usage: {command} ADDRESS");
+                    return 2;
+                }
+
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var disabling = services.GetRequiredService<AccountDisabling>();
+                var disable = command == "disable-account";
+                var switched = disable
+                    ? await disabling.DisableAsync(args[1], "operator", CancellationToken.None)
+                    : await disabling.EnableAsync(args[1], "operator", CancellationToken.None);
+                if (switched is null)
+                {
+                    await Console.Error.WriteLineAsync($"No account has the address {args[1]}.");
+                    return 1;
+                }
+
+                Console.WriteLine((disable, switched.Value) switch
+                {
+                    (true, true) => $"{args[1]} is disabled: its web sessions are ended, its sign-ins and access tokens revoked, and it cannot sign in.",
+                    (true, false) => $"{args[1]} was already disabled; anything still live for it has been ended.",
+                    (false, true) => $"{args[1]} is enabled: it can sign in again (its old sessions and tokens stay revoked).",
+                    (false, false) => $"{args[1]} was not disabled.",
+                });
                 return 0;
             case "confirm-sso-domain":
                 if (args.Length < 2 || args[1].StartsWith('-'))

@@ -38,6 +38,10 @@ public static class ServerCommandLine
           Latchkey.Server migrate [options]         apply database migrations and exit
           Latchkey.Server setup-link [options]      print a single-use link to create the first owner
           Latchkey.Server rotate-keys [options]     publish a new signing key (it signs once every instance has it)
+          Latchkey.Server verify-email ADDRESS      mark an address verified (email_verified=true) after checking it
+          Latchkey.Server disable-account ADDRESS   end every session and token of an account and refuse its sign-ins
+          Latchkey.Server enable-account ADDRESS    let a disabled account sign in again
+          Latchkey.Server backup FILE [options]     online copy of the SQLite database
           Latchkey.Server --help | --version
 
         Options (each is also a setting: appsettings.json next to the binary, or an environment variable):
@@ -83,7 +87,9 @@ public static class ServerCommandLine
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(configuration);
         var problems = new List<string>();
-        foreach (var arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+        // `--Section=` (nothing after '=') is how a host that passes its configuration as arguments names each section
+        // (WebApplicationFactory on Kestrel does); it sets nothing, so it is not an unknown option.
+        foreach (var arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && !a.EndsWith('=')))
         {
             var name = arg.Split('=', 2)[0];
             if (!Switches.ContainsKey(name) && !HostOptions.Contains(name, StringComparer.OrdinalIgnoreCase) && !name.Contains(':', StringComparison.Ordinal))

@@ -27,7 +27,9 @@ public static class SqliteBackup
             return 2;
         }
 
-        if (connections is SqliteConnectionFactory sqlite && !File.Exists(sqlite.DataSource))
+        // Empty counts as absent: the connection factory makes the file (owner-only, before SQLite can make it with the
+        // umask's mode) as soon as it exists, so a data directory without a database holds a 0-byte latchkey.db.
+        if (connections is SqliteConnectionFactory sqlite && (!File.Exists(sqlite.DataSource) || new FileInfo(sqlite.DataSource).Length == 0))
         {
             await error.WriteLineAsync($"There is no database at {sqlite.DataSource}: check --data-dir or the connection string.");
             return 1;

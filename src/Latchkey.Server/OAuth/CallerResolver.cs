@@ -23,6 +23,7 @@ public sealed class CallerResolver(
     AccessTokenRepository accessTokens,
     ApiKeyRepository apiKeys,
     ClientRegistry clients,
+    LocalAccessGate localAccess,
     AuditLog audit,
     TimeProvider time)
 {
@@ -65,10 +66,9 @@ public sealed class CallerResolver(
 
         // Local clients (the CLI, Codex) and access-token exchanges are "local use"; a confidential web app is not.
         var isLocal = row.ClientId == AccessTokenRepository.GrantClientId || clients.Find(row.ClientId)?.IsLocal != false;
-        if (use.LocalUse && isLocal && !member.MayUseLocally)
+        if (use.LocalUse && member.Decide(WorkspaceAction.UseLocally, new AccessTarget { LocalClient = isLocal }) is { IsAllowed: false } decision)
         {
-            await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, member.UserId, member.WorkspaceId, row.ClientId, ip, new JsonObject { ["stage"] = use.Purpose }, cancellationToken);
-            return CallerOutcome.Refused(LocalAccessDenied);
+            return CallerOutcome.Refused((await localAccess.RecordAsync(decision, member.UserId, member.WorkspaceId, row.ClientId, ip, use.Purpose, cancellationToken))!);
         }
 
         return CallerOutcome.Of(new Caller
@@ -109,9 +109,10 @@ public sealed class CallerResolver(
         {
             refusal = Unauthorized("creator_not_member", "The user who created this access token is no longer a member of its workspace.");
         }
-        else if (!member.MayUseLocally)
+        else
         {
-            refusal = LocalAccessDenied;
+            // Recorded below as this token's refusal (access_token.refused, reason local_access_disabled).
+            refusal = member.Decide(WorkspaceAction.UseLocally).ToError();
         }
 
         if (refusal is not null)
@@ -170,7 +171,6 @@ public sealed class CallerResolver(
         });
     }
 
-    private static readonly ServiceError LocalAccessDenied = new(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage);
 
     private static WorkspaceAccess? ToMember(CallerRow row)
     {

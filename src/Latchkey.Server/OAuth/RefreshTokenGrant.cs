@@ -26,6 +26,7 @@ public sealed class RefreshTokenGrant(
     TokenIssuer issuer,
     SigningKeyService keys,
     AuditLog audit,
+    LocalAccessGate localAccess,
     IDataProtectionProvider dataProtection,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time)
@@ -101,11 +102,12 @@ public sealed class RefreshTokenGrant(
 
         // Decided before anything is committed, so a refused client keeps a refresh token that works again once
         // policy allows (disposing the transaction rolls the rotation back).
-        if (client.IsLocal && LocalAccessGate.Decide(WorkspaceAccessService.From(workspace, ctx.UserId, ctx.Role!, ctx.CustomRole)) is { } denied)
+        var decision = AccessRules.Decide(WorkspaceAccessService.From(workspace, ctx.UserId, ctx.Role!, ctx.CustomRole), WorkspaceAction.UseLocally, new AccessTarget { LocalClient = client.IsLocal });
+        if (!decision.IsAllowed)
         {
             await tx.RollbackAsync();
-            await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, new JsonObject { ["stage"] = "refresh" }, cancellationToken);
-            return (null, OAuthError.PolicyDenied(denied.Message));
+            var denied = await localAccess.RecordAsync(decision, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, "refresh", cancellationToken);
+            return (null, OAuthError.PolicyDenied(denied!.Message));
         }
 
         // The MFA rule (CliMfaRule), from the columns the one query already read.

@@ -28,6 +28,8 @@ public sealed class ExternalSignInService(
     public const string LinkedByVerifiedDomain = "verified_domain";
     public const string LinkedByProof = "proved_account";
 
+    public const string DisabledMessage = "This account is disabled. Ask your Latchkey administrator to enable it.";
+
     public async Task<ExternalSignInResult> ResolveAsync(ExternalIdentity identity, string? ipAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identity);
@@ -137,6 +139,13 @@ public sealed class ExternalSignInService(
 
     private async Task<ExternalSignInResult> SignedInAsync(ExternalIdentity identity, UserRow user, string linkedBy, string? ipAddress, CancellationToken cancellationToken)
     {
+        // A disabled account signs in by no method (ASVS 5.0 §7.4.2), single sign-on included.
+        if (user.DisabledAt is not null)
+        {
+            await audit.WriteAsync(AuditEventTypes.SignInFailed, user.Id, ipAddress: ipAddress, detail: new JsonObject { ["reason"] = "account_disabled", ["method"] = "sso" }, cancellationToken: cancellationToken);
+            return new ExternalSignInResult(ExternalSignInOutcome.Refused, null, DisabledMessage);
+        }
+
         await domains.ApplyJustInTimeMembershipAsync(identity, user, ipAddress, cancellationToken);
         return new ExternalSignInResult(ExternalSignInOutcome.SignedIn, user, null, linkedBy);
     }

@@ -49,7 +49,8 @@ public static class SessionClaims
         var pending = await context.AuthenticateAsync(SessionSchemes.MfaPending);
         var userId = GetUserId(pending.Principal!);
         var user = pending.Succeeded && userId is not null ? await users.FindByIdAsync(userId, cancellationToken) : null;
-        return (user, pending.Principal?.FindFirst(ReturnUrl)?.Value);
+        // Disabled between the password and the second factor: the half-finished sign-in ends here.
+        return (user is { DisabledAt: null } ? user : null, pending.Principal?.FindFirst(ReturnUrl)?.Value);
     }
 
     /// <summary>The principal a live session stands for, built from its record.</summary>

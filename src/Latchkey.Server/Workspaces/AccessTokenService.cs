@@ -26,9 +26,9 @@ public sealed class AccessTokenService(
         WorkspaceAccess actor, string? name, string? expiration, string? customExpiresAt, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.CreateAccessTokens))
+        if (actor.Decide(WorkspaceAction.CreateAccessToken).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Access tokens");
+            return refused;
         }
 
         var (validName, nameError) = InputRules.Name(name, "Token name");
@@ -53,19 +53,19 @@ public sealed class AccessTokenService(
     public async Task<ServiceResult<IReadOnlyList<AccessTokenRow>>> ListAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (actor.Has(Permissions.ManageAccessTokens))
+        if (actor.Decide(WorkspaceAction.ListAccessTokens).ToError() is { } refused)
         {
-            return ServiceResult.Ok(await tokens.ListAsync(actor.WorkspaceId, null, cancellationToken));
+            return refused;
         }
 
-        return actor.Has(Permissions.CreateAccessTokens)
-            ? ServiceResult.Ok(await tokens.ListAsync(actor.WorkspaceId, actor.UserId, cancellationToken))
-            : ServiceError.NotFound("Access tokens");
+        // The list holds exactly the tokens the table lets this caller act on: everyone's, or their own.
+        var everyone = actor.Decide(WorkspaceAction.RevokeAccessToken, AccessTarget.AnotherPersonsToken).IsAllowed;
+        return ServiceResult.Ok(await tokens.ListAsync(actor.WorkspaceId, everyone ? null : actor.UserId, cancellationToken));
     }
 
     public async Task<ServiceResult<AccessTokenRow>> RevokeAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
     {
-        var (row, error) = await FindVisibleAsync(actor, tokenId, cancellationToken);
+        var (row, error) = await FindAsync(actor, WorkspaceAction.RevokeAccessToken, tokenId, cancellationToken);
         if (row is null)
         {
             return error!;
@@ -90,15 +90,10 @@ public sealed class AccessTokenService(
     /// </summary>
     public async Task<ServiceResult<(AccessTokenRow Token, string Secret)>> RotateAsync(WorkspaceAccess actor, string tokenId, string? ip, CancellationToken cancellationToken)
     {
-        var (old, error) = await FindVisibleAsync(actor, tokenId, cancellationToken);
+        var (old, error) = await FindAsync(actor, WorkspaceAction.RotateAccessToken, tokenId, cancellationToken);
         if (old is null)
         {
             return error!;
-        }
-
-        if (old.UserId != actor.UserId)
-        {
-            return ServiceError.Forbidden("Only the person who created an access token can rotate it, because the new token acts as them. Revoke it instead.");
         }
 
         var now = Now;
@@ -131,12 +126,17 @@ public sealed class AccessTokenService(
         return row.ExpiresAt is { } e && e <= now.ToUnixTimeMilliseconds() ? "expired" : "active";
     }
 
-    private async Task<(AccessTokenRow? Row, ServiceError? Error)> FindVisibleAsync(WorkspaceAccess actor, string tokenId, CancellationToken cancellationToken)
+    /// <summary>The token, when the decision table lets the caller do <paramref name="action"/> to it; a missing token reads the same as a hidden one.</summary>
+    private async Task<(AccessTokenRow? Row, ServiceError? Error)> FindAsync(WorkspaceAccess actor, WorkspaceAction action, string tokenId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var row = string.IsNullOrEmpty(tokenId) ? null : await tokens.FindAsync(actor.WorkspaceId, tokenId, cancellationToken);
-        var visible = row is not null && (actor.Has(Permissions.ManageAccessTokens) || (actor.Has(Permissions.CreateAccessTokens) && row.UserId == actor.UserId));
-        return visible ? (row, null) : (null, ServiceError.NotFound("Access token"));
+        if (row is null)
+        {
+            return (null, ServiceError.NotFound(AccessRules.Noun(action)));
+        }
+
+        return actor.Decide(action, new AccessTarget { CredentialOwnerId = row.UserId }).ToError() is { } refused ? (null, refused) : (row, null);
     }
 
     private async Task<(AccessTokenRow Row, string Secret)> StoreAsync(WorkspaceAccess creator, string name, DateTimeOffset? expiresAt, string? replacesId, CancellationToken cancellationToken)

@@ -15,9 +15,9 @@ public sealed class ApiKeyService(ApiKeyRepository keys, AuditLog audit, TimePro
     public async Task<ServiceResult<(ApiKeyRow Key, string Secret)>> CreateAsync(WorkspaceAccess actor, string? name, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageApiKeys))
+        if (actor.Decide(WorkspaceAction.CreateApiKey).ToError() is { } refused)
         {
-            return ServiceError.NotFound("API keys");
+            return refused;
         }
 
         var (validName, error) = InputRules.Name(name, "Key name");
@@ -45,15 +45,20 @@ public sealed class ApiKeyService(ApiKeyRepository keys, AuditLog audit, TimePro
     public async Task<ServiceResult<IReadOnlyList<ApiKeyRow>>> ListAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        return actor.Has(Permissions.ManageApiKeys)
-            ? ServiceResult.Ok(await keys.ListAsync(actor.WorkspaceId, cancellationToken))
-            : ServiceError.NotFound("API keys");
+        return actor.Decide(WorkspaceAction.ListApiKeys).ToError() is { } refused
+            ? refused
+            : ServiceResult.Ok(await keys.ListAsync(actor.WorkspaceId, cancellationToken));
     }
 
     public async Task<ServiceResult<bool>> RevokeAsync(WorkspaceAccess actor, string keyId, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageApiKeys) || !await keys.RevokeAsync(actor.WorkspaceId, keyId, actor.UserId, Now, cancellationToken))
+        if (actor.Decide(WorkspaceAction.RevokeApiKey).ToError() is { } refused)
+        {
+            return refused;
+        }
+
+        if (!await keys.RevokeAsync(actor.WorkspaceId, keyId, actor.UserId, Now, cancellationToken))
         {
             return ServiceError.NotFound("API key");
         }

@@ -6,35 +6,45 @@ using Latchkey.Server.Common;
 namespace Latchkey.Server.Workspaces;
 
 /// <summary>
-/// "Allow members to use Latchkey locally", and the MFA rule for local clients (<see cref="CliMfaRule"/>). Consulted wherever a local client (the CLI, Codex, the client library)
-/// would get or use tokens: authorization, code and device exchange, refresh, device approval. Refusals are audited.
+/// Where a local client (the CLI, Codex, the client library) would get or use tokens — authorization, code and device
+/// exchange, refresh, device approval, bearer use — the decision table (<see cref="AccessRules"/>) is asked, and a
+/// denial by the local-access policy is recorded here, the one place that writes <c>local_access.denied</c>. Where
+/// tokens are handed out, the MFA rule for local clients (<see cref="CliMfaRule"/>) is asked too.
 /// </summary>
 public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mfaRule, AuditLog audit)
 {
-    /// <summary>Null when allowed; otherwise the refusal (403 with the standard message), already recorded.</summary>
-    public async Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    /// <summary>Null when allowed; otherwise the refusal (403 with the workspace's message), already recorded.</summary>
+    public Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+        => CheckAsync(WorkspaceAction.UseLocally, AccessTarget.None, userId, workspaceId, clientId, ip, stage, cancellationToken);
+
+    public async Task<ServiceError?> CheckAsync(
+        WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
-        var refusal = Decide(await access.GetAsync(userId, workspaceId, cancellationToken));
-        if (refusal is null && await mfaRule.CheckAsync(userId, cancellationToken) is { } mfa)
+        ArgumentNullException.ThrowIfNull(target);
+        var decision = AccessRules.Decide(await access.GetAsync(userId, workspaceId, cancellationToken), action, target);
+        var refusal = await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken);
+
+        // Then the MFA rule where a local client would be handed tokens: an account with a password and no second factor
+        // gets none, however it signed in (audited as mfa.required_refusal).
+        if (refusal is null && action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient
+            && await mfaRule.CheckAsync(userId, cancellationToken) is { } mfa)
         {
             await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
             return mfa;
         }
 
-        if (refusal is not { Code: "local_access_disabled" })
-        {
-            return refusal;
-        }
-
-        await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
         return refusal;
     }
 
-    /// <summary>The decision alone, for callers that already hold the member's standing (null: allowed). Not audited.</summary>
-    public static ServiceError? Decide(WorkspaceAccess? member) => member switch
+    /// <summary>For callers that decided from rows they already hold (the refresh grant, the bearer front door).</summary>
+    public async Task<ServiceError?> RecordAsync(AccessDecision decision, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
-        null => new ServiceError(StatusCodes.Status403Forbidden, "not_a_member", "You are not a member of this workspace."),
-        { MayUseLocally: true } => null,
-        _ => new ServiceError(StatusCodes.Status403Forbidden, "local_access_disabled", WorkspaceAccess.LocalAccessDeniedMessage),
-    };
+        ArgumentNullException.ThrowIfNull(decision);
+        if (decision.Code == AccessRules.LocalAccessDisabledCode)
+        {
+            await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        }
+
+        return decision.ToError();
+    }
 }

@@ -16,6 +16,14 @@ public sealed record WorkspaceAccess(WorkspaceRow Workspace, string UserId, stri
 
     public bool Has(string permission) => Permissions.Contains(permission);
 
-    /// <summary>May use the CLI, the client library, access tokens and the gateway.</summary>
-    public bool MayUseLocally => Has(Workspaces.Permissions.LocalAccess);
+    /// <summary>The decision table's answer for this member (<see cref="AccessRules.Decide"/>).</summary>
+    public AccessDecision Decide(WorkspaceAction action, AccessTarget? target = null) => AccessRules.Decide(this, action, target);
+
+    /// <summary>Whether to offer an action at all (links, buttons); the handler asks again with its target.</summary>
+    public bool May(WorkspaceAction action) => action switch
+    {
+        // Offered when the caller may act on at least one token: their own.
+        WorkspaceAction.RevokeAccessToken or WorkspaceAction.RotateAccessToken => Decide(action, new AccessTarget { CredentialOwnerId = UserId }).IsAllowed,
+        _ => Decide(action).IsAllowed,
+    };
 }

@@ -13,7 +13,8 @@ namespace Latchkey.Server.Workspaces;
 
 /// <summary>
 /// Members, invitations, custom roles and policies. Every method takes the acting member's
-/// <see cref="WorkspaceAccess"/> and checks permissions itself, so the console and the JSON API cannot disagree.
+/// <see cref="WorkspaceAccess"/> and asks the decision table (<see cref="AccessRules"/>) before it reads or writes, so
+/// the console and the JSON API cannot disagree.
 /// </summary>
 public sealed class WorkspaceAdminService(
     WorkspaceRepository workspaces,
@@ -41,9 +42,9 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<IReadOnlyList<MemberRow>>> ListMembersAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ReadMembers))
+        if (actor.Decide(WorkspaceAction.ListMembers).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Members");
+            return refused;
         }
 
         return ServiceResult.Ok(await workspaces.ListMembersAsync(actor.WorkspaceId, cancellationToken));
@@ -51,7 +52,7 @@ public sealed class WorkspaceAdminService(
 
     public async Task<ServiceResult<bool>> ChangeRoleAsync(WorkspaceAccess actor, string userId, string? role, string? ip, CancellationToken cancellationToken)
     {
-        var check = await CheckMemberChangeAsync(actor, userId, role, cancellationToken);
+        var check = await CheckMemberChangeAsync(actor, WorkspaceAction.ChangeMemberRole, userId, role, cancellationToken);
         if (check is not null)
         {
             return check;
@@ -76,7 +77,7 @@ public sealed class WorkspaceAdminService(
 
     public async Task<ServiceResult<bool>> RemoveMemberAsync(WorkspaceAccess actor, string userId, string? ip, CancellationToken cancellationToken)
     {
-        var check = await CheckMemberChangeAsync(actor, userId, newRole: null, cancellationToken);
+        var check = await CheckMemberChangeAsync(actor, WorkspaceAction.RemoveMember, userId, newRole: null, cancellationToken);
         if (check is not null)
         {
             return check;
@@ -98,18 +99,13 @@ public sealed class WorkspaceAdminService(
         return ServiceResult.Ok(true);
     }
 
-    /// <summary>Who may change whom: members.manage; only owners touch owners or hand out the owner role.</summary>
-    private async Task<ServiceError?> CheckMemberChangeAsync(WorkspaceAccess actor, string userId, string? newRole, CancellationToken cancellationToken)
+    /// <summary>Who may change whom is the decision table's; here the target is found and the new role validated.</summary>
+    private async Task<ServiceError?> CheckMemberChangeAsync(WorkspaceAccess actor, WorkspaceAction action, string userId, string? newRole, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ReadMembers))
+        if (actor.Decide(action).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Member");
-        }
-
-        if (!actor.Has(Permissions.ManageMembers))
-        {
-            return ServiceError.Forbidden("Only owners and admins can change members.");
+            return refused;
         }
 
         var target = await workspaces.FindMembershipAsync(userId, actor.WorkspaceId, cancellationToken);
@@ -127,12 +123,7 @@ public sealed class WorkspaceAdminService(
             }
         }
 
-        if (!actor.IsOwner && target.Role == WorkspaceRoles.Owner)
-        {
-            return ServiceError.Forbidden("Only an owner can change or remove another owner.");
-        }
-
-        return null;
+        return actor.Decide(action, new AccessTarget { MemberRole = target.Role, GrantedRole = newRole }).ToError();
     }
 
     private async Task<ServiceError?> ValidateRoleAsync(WorkspaceAccess actor, string? role, CancellationToken cancellationToken)
@@ -154,20 +145,15 @@ public sealed class WorkspaceAdminService(
             return ServiceError.Invalid("role", "Role must be owner, admin, member or one of the workspace's custom roles.");
         }
 
-        return role == WorkspaceRoles.Owner && !actor.IsOwner ? ServiceError.Forbidden("Only an owner can make someone an owner.") : null;
+        return null;
     }
 
     public async Task<ServiceResult<(InvitationRow Invitation, string Url)>> InviteAsync(WorkspaceAccess actor, string? email, string? role, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ReadMembers))
+        if (actor.Decide(WorkspaceAction.InviteMember).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Members");
-        }
-
-        if (!actor.Has(Permissions.ManageMembers))
-        {
-            return ServiceError.Forbidden("Only owners and admins can invite members.");
+            return refused;
         }
 
         string? normalizedEmail = null;
@@ -182,7 +168,8 @@ public sealed class WorkspaceAdminService(
         }
 
         role = string.IsNullOrEmpty(role) ? WorkspaceRoles.Member : role;
-        var roleError = await ValidateRoleAsync(actor, role, cancellationToken);
+        var roleError = await ValidateRoleAsync(actor, role, cancellationToken)
+            ?? actor.Decide(WorkspaceAction.InviteMember, new AccessTarget { GrantedRole = role }).ToError();
         if (roleError is not null)
         {
             return roleError;
@@ -210,9 +197,9 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<IReadOnlyList<InvitationRow>>> ListInvitationsAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageMembers))
+        if (actor.Decide(WorkspaceAction.ListInvitations).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Invitations");
+            return refused;
         }
 
         return ServiceResult.Ok(await workspaces.ListOpenInvitationsAsync(actor.WorkspaceId, Now, cancellationToken));
@@ -221,7 +208,12 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<bool>> RevokeInvitationAsync(WorkspaceAccess actor, string invitationId, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageMembers) || !await workspaces.RevokeInvitationAsync(actor.WorkspaceId, invitationId, Now, cancellationToken))
+        if (actor.Decide(WorkspaceAction.RevokeInvitation).ToError() is { } refused)
+        {
+            return refused;
+        }
+
+        if (!await workspaces.RevokeInvitationAsync(actor.WorkspaceId, invitationId, Now, cancellationToken))
         {
             return ServiceError.NotFound("Invitation");
         }
@@ -274,9 +266,9 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<IReadOnlyList<CustomRoleRow>>> ListRolesAsync(WorkspaceAccess actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ReadMembers))
+        if (actor.Decide(WorkspaceAction.ListRoles).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Roles");
+            return refused;
         }
 
         return ServiceResult.Ok(await workspaces.ListRolesAsync(actor.WorkspaceId, cancellationToken));
@@ -286,9 +278,9 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<CustomRoleRow>> SaveRoleAsync(WorkspaceAccess actor, string? roleId, string? name, IReadOnlyCollection<string>? permissions, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageRoles))
+        if (actor.Decide(WorkspaceAction.SaveRole).ToError() is { } refused)
         {
-            return actor.Has(Permissions.ReadMembers) ? ServiceError.Forbidden("Only owners and admins can define roles.") : ServiceError.NotFound("Roles");
+            return refused;
         }
 
         CustomRoleRow? existing = null;
@@ -335,9 +327,9 @@ public sealed class WorkspaceAdminService(
     public async Task<ServiceResult<bool>> DeleteRoleAsync(WorkspaceAccess actor, string roleId, string? ip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.Has(Permissions.ManageRoles))
+        if (actor.Decide(WorkspaceAction.DeleteRole).ToError() is { } refused)
         {
-            return actor.Has(Permissions.ReadMembers) ? ServiceError.Forbidden("Only owners and admins can define roles.") : ServiceError.NotFound("Role");
+            return refused;
         }
 
         if (await workspaces.FindRoleAsync(actor.WorkspaceId, roleId, cancellationToken) is null)
@@ -357,7 +349,7 @@ public sealed class WorkspaceAdminService(
     public ServiceResult<WorkspaceRow> GetPolicies(WorkspaceAccess actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        return actor.Has(Permissions.ManagePolicies) ? ServiceResult.Ok(actor.Workspace) : ServiceError.NotFound("Policies");
+        return actor.Decide(WorkspaceAction.ReadPolicies).ToError() is { } refused ? refused : ServiceResult.Ok(actor.Workspace);
     }
 
     /// <summary>Applies a policy change; fields left null keep their value. All fields are validated before anything is written.</summary>
@@ -365,9 +357,9 @@ public sealed class WorkspaceAdminService(
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(change);
-        if (!actor.Has(Permissions.ManagePolicies))
+        if (actor.Decide(WorkspaceAction.ChangePolicies).ToError() is { } refused)
         {
-            return ServiceError.NotFound("Policies");
+            return refused;
         }
 
         var errors = new Dictionary<string, string>();

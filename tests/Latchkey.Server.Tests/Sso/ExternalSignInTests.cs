@@ -131,6 +131,21 @@ public abstract class ExternalSignInTests(DatabaseEngine engine) : ServerTest(en
     }
 
     [Fact]
+    public async Task DisabledAccount_DoesNotSignInThroughItsLinkedIdentity_Asvs5_7_4_2()
+    {
+        var email = CorpEmail();
+        await CreatePasswordAccountAsync(email, verified: true);
+        var identity = Identity(email, verified: true);
+        Assert.Equal(ExternalSignInOutcome.SignedIn, (await Service.ResolveAsync(identity, null, CancellationToken.None)).Outcome);
+        Assert.True(await Factory.Get<AccountDisabling>().DisableAsync(email, "operator", CancellationToken.None));
+
+        var result = await Service.ResolveAsync(identity, null, CancellationToken.None);
+
+        Assert.Equal(ExternalSignInOutcome.Refused, result.Outcome);
+        Assert.Null(result.User);
+    }
+
+    [Fact]
     public async Task NewIdentity_WithVerifiedEmail_CreatesPasswordlessAccount_MarkedVerified_OidcCore5_1()
     {
         var email = CorpEmail();

@@ -67,6 +67,10 @@ public sealed class LoginModel(AccountService accounts, SsoProviderDirectory pro
                 Error = "Too many failed attempts. Wait a few minutes and try again.";
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 return Page();
+            case SignInOutcome.Disabled:
+                Error = "This account is disabled. Ask your Latchkey administrator to enable it.";
+                Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Page();
             case SignInOutcome.Failed:
                 // Same words whether the email exists or not.
                 Error = "The email or password is incorrect.";

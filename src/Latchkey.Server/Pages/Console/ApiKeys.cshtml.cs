@@ -14,7 +14,7 @@ public sealed class ApiKeysModel(ApiKeyService keys) : ConsolePageModel
 
     public string? Name { get; private set; }
 
-    protected override string? RequiredPermission => Permissions.ManageApiKeys;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListApiKeys;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Keys = (await keys.ListAsync(Access, cancellationToken)).Value ?? [];
 

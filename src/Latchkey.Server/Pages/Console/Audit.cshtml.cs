@@ -14,7 +14,7 @@ public sealed class AuditModel(AuditSearch audit) : ConsolePageModel
 
     public string? OlderUrl { get; private set; }
 
-    protected override string? RequiredPermission => Permissions.ReadAuditLog;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ReadAuditLog;
 
     public string ExportUrl(string format)
     {

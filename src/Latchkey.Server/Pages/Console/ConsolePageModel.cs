@@ -11,8 +11,9 @@ namespace Latchkey.Server.Pages.Console;
 
 /// <summary>
 /// Base of every /console/{workspaceId}/… page. Before any handler runs it resolves the signed-in user's access to
-/// the workspace from the route; a non-member, or a member without <see cref="RequiredPermission"/>, gets 404 —
-/// the same answer as a workspace that does not exist. Actions are checked again by the services.
+/// the workspace from the route and asks the decision table (<see cref="AccessRules"/>) for the page's
+/// <see cref="RequiredAction"/>: a non-member, or a member the table hides it from, gets 404 — the same answer as a
+/// workspace that does not exist. Each action is decided again, with its target, by the services.
 /// </summary>
 public abstract class ConsolePageModel : PageModel
 {
@@ -30,8 +31,8 @@ public abstract class ConsolePageModel : PageModel
     [TempData]
     public string? Notice { get; set; }
 
-    /// <summary>Null: any member may open the page.</summary>
-    protected virtual string? RequiredPermission => null;
+    /// <summary>What opening the page amounts to; null: any member may open it.</summary>
+    protected virtual WorkspaceAction? RequiredAction => null;
 
     protected string UserId => SessionClaims.GetUserId(User)!;
 
@@ -45,7 +46,7 @@ public abstract class ConsolePageModel : PageModel
         ArgumentNullException.ThrowIfNull(next);
         var services = HttpContext.RequestServices;
         var access = await services.GetRequiredService<WorkspaceAccessService>().GetAsync(SessionClaims.GetUserId(User), WorkspaceId, HttpContext.RequestAborted);
-        if (access is null || (RequiredPermission is { } p && !access.Has(p) && !AlsoAllowed(access)))
+        if (access is null || (RequiredAction is { } action && !access.May(action)))
         {
             context.Result = NotFound();
             return;
@@ -55,9 +56,6 @@ public abstract class ConsolePageModel : PageModel
         Memberships = await services.GetRequiredService<WorkspaceRepository>().ListForUserAsync(access.UserId, HttpContext.RequestAborted);
         await next();
     }
-
-    /// <summary>A page may accept a second permission (the tokens page: create or manage).</summary>
-    protected virtual bool AlsoAllowed(WorkspaceAccess access) => false;
 
     /// <summary>Shows a refused action on the page, with its HTTP status; the caller reloads the page's data first.</summary>
     protected PageResult Refused(ServiceError error)

@@ -20,7 +20,7 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
 
     public int InviteLifetimeDays => (int)options.Value.InvitationLifetime.TotalDays;
 
-    protected override string? RequiredPermission => Permissions.ReadMembers;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListMembers;
 
     public string RoleLabel(string role) => role == WorkspaceRoles.Owner ? "Owner" : RoleChoices.FirstOrDefault(c => c.Value == role).Label ?? role;
 
@@ -69,7 +69,7 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
         Invitations = (await admin.ListInvitationsAsync(Access, cancellationToken)).Value ?? [];
         var custom = (await admin.ListRolesAsync(Access, cancellationToken)).Value ?? [];
         var choices = new List<(string, string)>();
-        if (Access.IsOwner)
+        if (Access.Decide(WorkspaceAction.ChangeMemberRole, new AccessTarget { GrantedRole = WorkspaceRoles.Owner }).IsAllowed)
         {
             choices.Add((WorkspaceRoles.Owner, "Owner"));
         }

@@ -12,7 +12,7 @@ public sealed class PoliciesModel(WorkspaceAdminService admin) : ConsolePageMode
 
     public WorkspaceRow Policies => Access.Workspace;
 
-    protected override string? RequiredPermission => Permissions.ManagePolicies;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ReadPolicies;
 
     /// <summary>The value to show: what was submitted when it was refused, else the stored one.</summary>
     public string? Field(string name, long? stored)

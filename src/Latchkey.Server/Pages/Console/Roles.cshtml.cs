@@ -14,7 +14,7 @@ public sealed class RolesModel(WorkspaceAdminService admin) : ConsolePageModel
 
     public IReadOnlyCollection<string> Chosen { get; private set; } = [];
 
-    protected override string? RequiredPermission => Permissions.ReadMembers;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListRoles;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Roles = (await admin.ListRolesAsync(Access, cancellationToken)).Value ?? [];
 

@@ -21,7 +21,7 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     public IReadOnlyList<SsoProviderOptions> Providers => providers.All;
 
-    protected override string? RequiredPermission => Permissions.ManagePolicies;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ChangePolicies;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
@@ -45,10 +45,17 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
     {
         await LoadAsync(cancellationToken);
         var target = Members.FirstOrDefault(m => m.UserId == userId);
-        // Only administrators; an owner's factors only by an owner; your own on your Security page, where you prove them.
-        if (target is null || !Access.IsAdministrator || target.UserId == UserId || (target.Role == WorkspaceRoles.Owner && !Access.IsOwner))
+        if (target is null)
         {
-            return Refused(ServiceError.Forbidden("You cannot reset that member's two-factor authentication."));
+            return Refused(ServiceError.NotFound("Member"));
+        }
+
+        // Resetting a member's factors is changing that member: the decision table's row for it (managers only, an
+        // owner only by an owner). Your own factors are changed on your Security page, where you prove them first.
+        var decision = AccessRules.Decide(Access, WorkspaceAction.ChangeMemberRole, new AccessTarget { MemberRole = target.Role });
+        if (!decision.IsAllowed || target.UserId == UserId)
+        {
+            return Refused(decision.ToError() ?? ServiceError.Forbidden("Reset your own two-factor authentication on your Security page."));
         }
 
         await accounts.ResetMfaAsync(target.UserId, UserId, WorkspaceId, Ip, cancellationToken);

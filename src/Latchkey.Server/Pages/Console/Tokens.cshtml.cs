@@ -21,9 +21,7 @@ public sealed class TokensModel(AccessTokenService tokens, TimeProvider time) : 
 
     public string? ExpiresAt { get; private set; }
 
-    protected override string? RequiredPermission => Permissions.CreateAccessTokens;
-
-    protected override bool AlsoAllowed(WorkspaceAccess access) => access.Has(Permissions.ManageAccessTokens);
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListAccessTokens;
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {

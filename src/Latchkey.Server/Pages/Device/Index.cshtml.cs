@@ -21,7 +21,6 @@ public sealed class DeviceModel(
     ClientRegistry clients,
     WorkspaceRepository workspaces,
     UserRepository users,
-    WorkspaceAccessService access,
     LocalAccessGate localAccess,
     IOptions<LatchkeyServerOptions> options) : PageModel
 {
@@ -59,17 +58,15 @@ public sealed class DeviceModel(
             return Page();
         }
 
+        // Said before the person chooses a workspace: their own switch turns device sign-in off everywhere.
         if (await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true })
         {
-            return Refuse(UserSettingRefusal);
+            return Refuse(AccessRules.Decide(null, WorkspaceAction.SignInWithDevice, new AccessTarget { DeviceSignInOffForAccount = true }).Message);
         }
 
         Stage = DeviceStage.Confirm;
         return Page();
     }
-
-    private const string UserSettingRefusal =
-        "You have turned off device sign-in for your account (Security settings). Turn it back on there, or use the browser sign-in on the device.";
 
     public async Task<IActionResult> OnPostDecideAsync(
         [FromForm(Name = "user_code")] string? userCode, [FromForm(Name = "decision")] string? decision, [FromForm(Name = "workspace_id")] string? workspaceId, CancellationToken cancellationToken)
@@ -107,24 +104,15 @@ public sealed class DeviceModel(
         return Page();
     }
 
-    /// <summary>The user's own switch, the workspace's device sign-in policy, then its local-access policy.</summary>
+    /// <summary>The decision table's device sign-in row: the person's own switch, the workspace's policy, local access.</summary>
     private async Task<string?> CheckPoliciesAsync(DeviceCodeRow row, string workspaceId, CancellationToken cancellationToken)
     {
-        if (await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true })
+        var target = new AccessTarget
         {
-            return UserSettingRefusal;
-        }
-
-        var member = await access.GetAsync(UserId, workspaceId, cancellationToken);
-        if (member is { Workspace.DeviceSignInEnabled: false })
-        {
-            return $"Device sign-in is turned off for the workspace “{member.Workspace.Name}” by its administrators. Use the browser sign-in on the device instead.";
-        }
-
-        var client = clients.Find(row.ClientId);
-        return client?.IsLocal == true && await localAccess.CheckAsync(UserId, workspaceId, client.ClientId, Ip, "device_approval", cancellationToken) is { } denied
-            ? denied.Message
-            : null;
+            DeviceSignInOffForAccount = await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true },
+            LocalClient = clients.Find(row.ClientId)?.IsLocal == true,
+        };
+        return (await localAccess.CheckAsync(WorkspaceAction.SignInWithDevice, target, UserId, workspaceId, row.ClientId, Ip, "device_approval", cancellationToken))?.Message;
     }
 
     private PageResult Refuse(string message)

@@ -72,6 +72,21 @@ public sealed class AccessTokenRepository(IDbConnectionFactory db)
         return revoked;
     }
 
+    /// <summary>Revokes every live access token of the user in every workspace, with the grants they stand on; returns how many tokens.</summary>
+    public async Task<int> RevokeAllForUserAsync(string userId, string revokedBy, string reason, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var revoked = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE access_tokens SET revoked_at = @now, revoked_by = @revokedBy, revoked_reason = @reason WHERE user_id = @userId AND revoked_at IS NULL",
+            new { userId, revokedBy, reason, now }, tx, cancellationToken: cancellationToken));
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE user_id = @userId AND client_id = @accessTokens AND revoked_at IS NULL",
+            new { userId, reason = "access_token_" + reason, now, accessTokens = GrantClientId }, tx, cancellationToken: cancellationToken));
+        await tx.CommitAsync(cancellationToken);
+        return revoked;
+    }
+
     public async Task TouchAsync(string id, long now, string? ip, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);

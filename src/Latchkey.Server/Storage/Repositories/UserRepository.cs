@@ -6,7 +6,7 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class UserRepository(IDbConnectionFactory db)
 {
     private const string Columns = "id, email, normalized_email, password_hash, totp_secret_protected, totp_enrolled_at, last_totp_step, created_at";
-    private const string SelectColumns = Columns + ", device_sign_in_disabled, email_verified_at";
+    private const string SelectColumns = Columns + ", device_sign_in_disabled, email_verified_at, disabled_at";
 
     public async Task<UserRow?> FindByNormalizedEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
@@ -126,5 +126,15 @@ public sealed class UserRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition("DELETE FROM passkeys WHERE user_id = @userId", new { userId }, tx, cancellationToken: cancellationToken));
         await tx.CommitAsync(cancellationToken);
         return changed == 1;
+    }
+
+    /// <summary>Sets or clears <c>disabled_at</c>; false if the user does not exist or already was in that state.</summary>
+    public async Task<bool> SetDisabledAsync(string userId, long? disabledAt, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        var sql = disabledAt is null
+            ? "UPDATE users SET disabled_at = NULL WHERE id = @userId AND disabled_at IS NOT NULL"
+            : "UPDATE users SET disabled_at = @disabledAt WHERE id = @userId AND disabled_at IS NULL";
+        return await c.ExecuteAsync(new CommandDefinition(sql, new { userId, disabledAt }, cancellationToken: cancellationToken)) == 1;
     }
 }

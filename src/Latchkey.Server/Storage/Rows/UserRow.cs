@@ -26,4 +26,7 @@ public sealed record UserRow
 
     /// <summary>An account made through single sign-on has no password (the stored hash is empty).</summary>
     public bool HasPassword => PasswordHash.Length > 0;
+
+    /// <summary>When an operator disabled the account (Unix ms), or null. A disabled account cannot sign in.</summary>
+    public long? DisabledAt { get; init; }
 }
