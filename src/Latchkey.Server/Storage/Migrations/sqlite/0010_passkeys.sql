@@ -1,4 +1,4 @@
--- Passkeys (WebAuthn Level 3). The credential id and public key are not secrets (the authenticator keeps the private
+-- Passkeys (WebAuthn Level 3): the schema the second-factor queries already count; enrolment and sign-in are not built yet. The credential id and public key are not secrets (the authenticator keeps the private
 -- key); the signature counter is kept to notice a cloned authenticator (WebAuthn §6.1.1).
 CREATE TABLE passkeys (
     credential_id TEXT PRIMARY KEY,
