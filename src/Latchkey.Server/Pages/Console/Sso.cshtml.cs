@@ -21,7 +21,7 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     public IReadOnlyList<SsoProviderOptions> Providers => providers.All;
 
-    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ChangePolicies;
+    protected override WorkspaceAction? RequiredAction => WorkspaceAction.ManageSso;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
@@ -50,12 +50,9 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
             return Refused(ServiceError.NotFound("Member"));
         }
 
-        // Resetting a member's factors is changing that member: the decision table's row for it (managers only, an
-        // owner only by an owner). Your own factors are changed on your Security page, where you prove them first.
-        var decision = AccessRules.Decide(Access, WorkspaceAction.ChangeMemberRole, new AccessTarget { MemberRole = target.Role });
-        if (!decision.IsAllowed || target.UserId == UserId)
+        if (Access.Decide(WorkspaceAction.ResetMemberMfa, new AccessTarget { MemberUserId = target.UserId, MemberRole = target.Role }).ToError() is { } refused)
         {
-            return Refused(decision.ToError() ?? ServiceError.Forbidden("Reset your own two-factor authentication on your Security page."));
+            return Refused(refused);
         }
 
         await accounts.ResetMfaAsync(target.UserId, UserId, WorkspaceId, Ip, cancellationToken);
