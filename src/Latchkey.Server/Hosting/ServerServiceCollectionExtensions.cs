@@ -135,6 +135,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AccountService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
+        services.AddSingleton<WorkspaceNaming>();
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<LocalAccessGate>();

@@ -65,6 +65,9 @@ public static class AccessRules
                     : Refused("Only the person who created an access token can rotate it, because the new token acts as them. Revoke it instead.")),
             ListApiKeys or CreateApiKey or RevokeApiKey => See(caller, action, Permissions.ManageApiKeys) ?? AccessDecision.Allow,
             ReadAuditLog => See(caller, action, Permissions.ReadAuditLog) ?? AccessDecision.Allow,
+            // Every member sees the name, so asking to change it is refused rather than hidden. Owners and admins
+            // only, not a grantable permission: the name is what every member's CLI and codex show when choosing.
+            RenameWorkspace => caller.IsAdministrator ? AccessDecision.Allow : Refused("Only owners and admins can rename the workspace."),
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Every action needs a row in the decision table."),
         };
     }
@@ -84,6 +87,7 @@ public static class AccessRules
         ListApiKeys or CreateApiKey => "API keys",
         RevokeApiKey => "API key",
         ReadAuditLog => "Audit log",
+        RenameWorkspace => "Workspace",
         UseLocally or SignInWithDevice => "Workspace",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };

@@ -27,6 +27,9 @@ public enum WorkspaceAction
     RevokeApiKey,
     ReadAuditLog,
 
+    /// <summary>Give the workspace a new name (console and PATCH /api/v1/workspaces/{id}).</summary>
+    RenameWorkspace,
+
     /// <summary>Use the CLI, Codex, the client library, an `at-` token or the gateway as this workspace's member.</summary>
     UseLocally,
 
