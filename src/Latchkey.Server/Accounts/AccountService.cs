@@ -33,7 +33,16 @@ public sealed class AccountService(
     private SignInSecurityOptions SignIn => options.Value.SignIn;
 
 
-    public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new account (an invitation's newcomer): with a personal workspace only when the operator asks for one
+    /// (Latchkey:Workspaces:CreatePersonalWorkspace, default false), so people who join a team do not get an empty
+    /// workspace crowding every CLI and Codex sign-in's workspace choice.
+    /// </summary>
+    public Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
+        => CreateUserAsync(email, password, options.Value.Workspaces.CreatePersonalWorkspace, cancellationToken);
+
+    /// <summary>A new account, with a workspace of its own (which it owns) when <paramref name="personalWorkspace"/>.</summary>
+    public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, bool personalWorkspace, CancellationToken cancellationToken)
     {
         var invalid = ValidateNewAccount(email, password);
         if (invalid is not null)
@@ -51,7 +60,7 @@ public sealed class AccountService(
             PasswordHash = Hasher.HashPassword(null!, password!),
             CreatedAt = now,
         };
-        var workspace = new WorkspaceRow
+        var workspace = !personalWorkspace ? null : new WorkspaceRow
         {
             Id = "ws_" + NewId(),
             Name = $"{email}'s workspace",
@@ -59,12 +68,12 @@ public sealed class AccountService(
             PersonalOwnerId = user.Id,
             CreatedAt = now,
         };
-        if (!await users.TryCreateWithPersonalWorkspaceAsync(user, workspace, cancellationToken))
+        if (!await users.TryCreateAsync(user, workspace, cancellationToken))
         {
             return CreateUserResult.Fail("email_taken", "An account with this email already exists.");
         }
 
-        return new CreateUserResult(user.Id, workspace.Id, null, null);
+        return new CreateUserResult(user.Id, workspace?.Id, null, null);
     }
 
     public async Task<PasswordSignInResult> CheckPasswordAsync(string? email, string? password, string? ipAddress, CancellationToken cancellationToken)
@@ -267,7 +276,8 @@ public sealed class AccountService(
             return CreateUserResult.Fail("invalid_setup_link", "This setup link is invalid, used or expired. Print a new one with the setup-link command.");
         }
 
-        var created = await CreateUserAsync(email, password, cancellationToken);
+        // The first owner always gets a workspace: it is the one they invite their team into.
+        var created = await CreateUserAsync(email, password, personalWorkspace: true, cancellationToken);
         if (created.Succeeded)
         {
             await audit.WriteAsync(AuditEventTypes.SetupCompleted, created.UserId, created.WorkspaceId, cancellationToken: cancellationToken);

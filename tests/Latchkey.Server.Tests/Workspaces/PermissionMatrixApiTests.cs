@@ -31,6 +31,7 @@ public sealed class PermissionMatrixApiTests(MatrixFixture fixture) : IClassFixt
             "revoke_api_key" => await client.SendAsync(HttpMethod.Delete, team.Url($"/api-keys/{await fixture.NewApiKeyAsync()}")),
             "read_audit" => await client.SendAsync(HttpMethod.Get, team.Url("/audit")),
             "export_audit" => await client.SendAsync(HttpMethod.Get, team.Url("/audit/export?format=csv")),
+            "rename_workspace" => await client.SendAsync(HttpMethod.Patch, team.Url(string.Empty), new { name = fixture.TeamName }),
             _ => throw new ArgumentOutOfRangeException(nameof(action)),
         };
 
