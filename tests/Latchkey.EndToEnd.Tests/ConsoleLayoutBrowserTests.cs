@@ -48,6 +48,7 @@ public sealed class ConsoleLayoutBrowserTests : IAsyncLifetime
             ("confirm-revoke", $"/console/{workspace}/tokens?confirm=revoke&tokenId={tokenId}", By.Id("confirm")),
             ("api-keys", $"/console/{workspace}/api-keys", By.Id("keys")),
             ("audit", $"/console/{workspace}/audit", By.Id("events")),
+            ("sso", $"/console/{workspace}/sso", By.Id("sso-domains")),
             ("security", "/account/security", By.Id("web-sessions")),
         };
         foreach (var (width, height, dark) in new[] { (1280, 1300, false), (390, 1600, false), (390, 1600, true), (1280, 1300, true) })
