@@ -76,11 +76,14 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         ownerBrowser.WaitForText(member.Email);
         ownerBrowser.Screenshot("console-members");
 
-        // Tokens are off for members: the member's tokens page is not found.
+        // Tokens are off for members: their home says so (and who to ask); the tokens page itself stays hidden.
         using var memberBrowser = SignedIn(server, member);
+        memberBrowser.Open($"{server.Issuer}/console/{workspace}");
+        memberBrowser.Wait(By.Id("tokens-off"));
+        Assert.Contains(owner.Email, memberBrowser.Wait(By.Id("administrators")).Text, StringComparison.Ordinal);
+        memberBrowser.Screenshot("console-member-home");
         memberBrowser.Open($"{server.Issuer}/console/{workspace}/tokens");
         memberBrowser.Wait(By.Id("not-found"));
-        memberBrowser.Screenshot("console-tokens-not-found");
 
         // The owner allows access tokens with a 30-day limit.
         ownerBrowser.Open($"{server.Issuer}/console/{workspace}/policies");
@@ -117,6 +120,11 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         adminBrowser.WaitForText(member.Email);
         adminBrowser.Screenshot("console-tokens-admin");
         adminBrowser.Click(By.CssSelector("button[data-revoke]"));
+        // Nothing is revoked until the admin confirms.
+        Assert.Contains("nightly build", adminBrowser.Wait(By.Id("confirm")).Text, StringComparison.Ordinal);
+        adminBrowser.Screenshot("console-confirm-revoke");
+        Assert.Equal("active", adminBrowser.Wait(By.CssSelector("#tokens td.status")).Text);
+        adminBrowser.Click(By.Id("confirm-yes"));
         adminBrowser.WaitForText("revoked.");
         Assert.Equal("revoked", adminBrowser.Wait(By.CssSelector("#tokens td.status")).Text);
 

@@ -46,6 +46,26 @@ public sealed class HeadlessChromium : IDisposable
 
     public void Click(By by) => Wait(by).Click();
 
+    /// <summary>Emulates a viewport <paramref name="width"/> CSS pixels wide (390: a phone), and light or dark system colours.</summary>
+    public void Viewport(int width, int height, bool dark = false)
+    {
+        Driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
+        {
+            ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = width < 600,
+        });
+        Driver.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+        {
+            ["features"] = new object[] { new Dictionary<string, object> { ["name"] = "prefers-color-scheme", ["value"] = dark ? "dark" : "light" } },
+        });
+    }
+
+    /// <summary>The page's scroll width and the viewport's width: more of the first means a horizontal scrollbar.</summary>
+    public (long ScrollWidth, long InnerWidth) Widths()
+    {
+        var r = (IReadOnlyCollection<object>)Driver.ExecuteScript("return [document.documentElement.scrollWidth, window.innerWidth];")!;
+        return (Convert.ToInt64(r.First(), System.Globalization.CultureInfo.InvariantCulture), Convert.ToInt64(r.Last(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public void Submit(string fieldId) => Wait(By.Id(fieldId)).Submit();
 
     public IWebElement Wait(By by)

@@ -130,7 +130,7 @@ public sealed partial class HttpUser : IDisposable
     {
         var page = $"/console/{workspaceId}/members";
         var response = await SubmitAsync(page, new() { ["email"] = string.Empty, ["role"] = role }, page + "?handler=invite");
-        return Value(await response.Content.ReadAsStringAsync(), "invite-url");
+        return Value(await ShownOnceAsync(response), "invite-url");
     }
 
     /// <summary>Creates a 30-day access token on the console page and reads it from the page, as its user would.</summary>
@@ -138,15 +138,14 @@ public sealed partial class HttpUser : IDisposable
     {
         var page = $"/console/{workspaceId}/tokens";
         var response = await SubmitAsync(page, new() { ["name"] = name, ["expiration"] = "30d" }, page + "?handler=create");
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        var html = await ShownOnceAsync(response);
         return (Regex.Match(html, "data-token=\"([^\"]+)\"").Groups[1].Value, Value(html, "token-value"));
     }
 
     public async Task RevokeAccessTokenAsync(string workspaceId, string tokenId)
     {
         var page = $"/console/{workspaceId}/tokens";
-        var response = await SubmitAsync(page, new() { ["tokenId"] = tokenId }, page + "?handler=revoke");
+        var response = await SubmitAsync(page, new() { ["tokenId"] = tokenId, ["confirm"] = "yes" }, page + "?handler=revoke");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
 
@@ -155,8 +154,7 @@ public sealed partial class HttpUser : IDisposable
     {
         var page = $"/console/{workspaceId}/api-keys";
         var response = await SubmitAsync(page, new() { ["name"] = name }, page + "?handler=create");
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        var html = await ShownOnceAsync(response);
         var secret = Value(html, "key-value");
         return (Regex.Matches(html, "data-key=\"([^\"]+)\"")[^1].Groups[1].Value, secret);
     }
@@ -164,7 +162,7 @@ public sealed partial class HttpUser : IDisposable
     public async Task RevokeApiKeyAsync(string workspaceId, string keyId)
     {
         var page = $"/console/{workspaceId}/api-keys";
-        var response = await SubmitAsync(page, new() { ["keyId"] = keyId }, page + "?handler=revoke");
+        var response = await SubmitAsync(page, new() { ["keyId"] = keyId, ["confirm"] = "yes" }, page + "?handler=revoke");
         Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.OK, response.StatusCode.ToString());
     }
 
@@ -175,6 +173,13 @@ public sealed partial class HttpUser : IDisposable
         var fields = on.ToDictionary(name => name, _ => "true");
         var response = await SubmitAsync(page, fields);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    /// <summary>Follows the post/redirect/get of a created secret to the page that shows it once.</summary>
+    private async Task<string> ShownOnceAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return await client.GetStringAsync(response.Headers.Location);
     }
 
     private static string Value(string html, string id)

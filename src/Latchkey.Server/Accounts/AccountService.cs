@@ -34,7 +34,16 @@ public sealed class AccountService(
     private SignInSecurityOptions SignIn => options.Value.SignIn;
 
 
-    public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new account (an invitation's newcomer): with a personal workspace only when the operator asks for one
+    /// (Latchkey:Workspaces:CreatePersonalWorkspace, default false), so people who join a team do not get an empty
+    /// workspace crowding every CLI and Codex sign-in's workspace choice.
+    /// </summary>
+    public Task<CreateUserResult> CreateUserAsync(string? email, string? password, CancellationToken cancellationToken)
+        => CreateUserAsync(email, password, options.Value.Workspaces.CreatePersonalWorkspace, cancellationToken);
+
+    /// <summary>A new account, with a workspace of its own (which it owns) when <paramref name="personalWorkspace"/>.</summary>
+    public async Task<CreateUserResult> CreateUserAsync(string? email, string? password, bool personalWorkspace, CancellationToken cancellationToken)
     {
         var invalid = ValidateNewAccount(email, password);
         if (invalid is not null)
@@ -52,7 +61,7 @@ public sealed class AccountService(
             PasswordHash = Hasher.HashPassword(null!, password!),
             CreatedAt = now,
         };
-        var workspace = new WorkspaceRow
+        var workspace = !personalWorkspace ? null : new WorkspaceRow
         {
             Id = "ws_" + NewId(),
             Name = $"{email}'s workspace",
@@ -60,17 +69,18 @@ public sealed class AccountService(
             PersonalOwnerId = user.Id,
             CreatedAt = now,
         };
-        if (!await users.TryCreateWithPersonalWorkspaceAsync(user, workspace, cancellationToken))
+        if (!await users.TryCreateAsync(user, workspace, cancellationToken))
         {
             return CreateUserResult.Fail("email_taken", "An account with this email already exists.");
         }
 
-        return new CreateUserResult(user.Id, workspace.Id, null, null);
+        return new CreateUserResult(user.Id, workspace?.Id, null, null);
     }
 
     /// <summary>
     /// An account for a person who signed in through an upstream provider: no password (they sign in there), a personal
-    /// workspace, and `email_verified_at` set only when the provider asserted the address verified (OIDC Core §5.1).
+    /// workspace only when the operator asks for one (Latchkey:Workspaces:CreatePersonalWorkspace, as for invited
+    /// people; workspace SSO domains add the membership that matters), and `email_verified_at` set only when the provider asserted the address verified (OIDC Core §5.1).
     /// Null when an account already has the address.
     /// </summary>
     public async Task<UserRow?> CreateExternalUserAsync(string email, bool emailVerified, CancellationToken cancellationToken)
@@ -86,7 +96,7 @@ public sealed class AccountService(
             CreatedAt = now,
             EmailVerifiedAt = emailVerified ? now : null,
         };
-        var workspace = new WorkspaceRow
+        var workspace = !options.Value.Workspaces.CreatePersonalWorkspace ? null : new WorkspaceRow
         {
             Id = "ws_" + NewId(),
             Name = $"{user.Email}'s workspace",
@@ -94,7 +104,7 @@ public sealed class AccountService(
             PersonalOwnerId = user.Id,
             CreatedAt = now,
         };
-        return await users.TryCreateWithPersonalWorkspaceAsync(user, workspace, cancellationToken) ? user : null;
+        return await users.TryCreateAsync(user, workspace, cancellationToken) ? user : null;
     }
 
     public async Task<PasswordSignInResult> CheckPasswordAsync(string? email, string? password, string? ipAddress, CancellationToken cancellationToken)
@@ -319,7 +329,8 @@ public sealed class AccountService(
             return CreateUserResult.Fail("invalid_setup_link", "This setup link is invalid, used or expired. Print a new one with the setup-link command.");
         }
 
-        var created = await CreateUserAsync(email, password, cancellationToken);
+        // The first owner always gets a workspace: it is the one they invite their team into.
+        var created = await CreateUserAsync(email, password, personalWorkspace: true, cancellationToken);
         if (created.Succeeded)
         {
             await audit.WriteAsync(AuditEventTypes.SetupCompleted, created.UserId, created.WorkspaceId, cancellationToken: cancellationToken);

@@ -138,11 +138,13 @@ public static class ApiJson
         {
             ["id"] = t.Id,
             ["name"] = t.Name,
+            ["masked"] = t.DisplayMask,
             ["creator_id"] = t.UserId,
             ["creator_email"] = t.CreatorEmail,
             ["created_at"] = Time(t.CreatedAt),
             ["expires_at"] = Time(t.ExpiresAt),
             ["last_used_at"] = Time(t.LastUsedAt),
+            ["last_used_ip"] = t.LastUsedIp,
             ["status"] = AccessTokenService.Status(t, now),
             ["revoked_at"] = Time(t.RevokedAt),
             ["replaces_id"] = t.ReplacesId,
@@ -156,6 +158,7 @@ public static class ApiJson
         {
             ["id"] = k.Id,
             ["name"] = k.Name,
+            ["masked"] = k.DisplayMask,
             ["created_by"] = k.CreatedBy,
             ["creator_email"] = k.CreatorEmail,
             ["created_at"] = Time(k.CreatedAt),

@@ -87,6 +87,18 @@ public static class WorkspaceApi
             return ApiResults.Json(body);
         });
 
+        ws.MapPatch("", async (HttpContext c, WorkspaceNaming naming) =>
+        {
+            var (body, error) = await ApiJson.ReadObjectAsync(c.Request);
+            var (name, nameError) = body is null ? (null, null) : ApiJson.Text(body, "name");
+            if ((error ?? nameError) is { } bad)
+            {
+                return ApiResults.Problem(bad);
+            }
+
+            return ApiResults.From(await naming.RenameAsync(Access(c), name, Ip(c), c.RequestAborted), ApiJson.Workspace);
+        });
+
         MapMembers(ws);
         MapRoles(ws);
         MapPolicies(ws);

@@ -22,6 +22,7 @@ public static class AuditEventTypes
     public const string DeviceDenied = "device.denied";
     public const string SigningKeyRotated = "signing_key.rotated";
     public const string WorkspaceCreated = "workspace.created";
+    public const string WorkspaceRenamed = "workspace.renamed";
     public const string MemberInvited = "member.invited";
     public const string InvitationRevoked = "member.invitation_revoked";
     public const string MemberJoined = "member.joined";

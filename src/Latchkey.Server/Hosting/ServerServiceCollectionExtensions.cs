@@ -136,6 +136,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<CliMfaRule>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
+        services.AddSingleton<WorkspaceNaming>();
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<LocalAccessGate>();

@@ -73,6 +73,9 @@ public static class AccessRules
                 ?? OwnersOnlyChangedByOwners(caller, target)
                 ?? (target.MemberUserId == caller.UserId ? Refused("Reset your own two-factor authentication on your Security page.") : null)
                 ?? AccessDecision.Allow,
+            // Every member sees the name, so asking to change it is refused rather than hidden. Owners and admins
+            // only, not a grantable permission: the name is what every member's CLI and codex show when choosing.
+            RenameWorkspace => caller.IsAdministrator ? AccessDecision.Allow : Refused("Only owners and admins can rename the workspace."),
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Every action needs a row in the decision table."),
         };
     }
@@ -93,6 +96,7 @@ public static class AccessRules
         RevokeApiKey => "API key",
         ReadAuditLog => "Audit log",
         ManageSso => "Single sign-on",
+        RenameWorkspace => "Workspace",
         UseLocally or SignInWithDevice => "Workspace",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };

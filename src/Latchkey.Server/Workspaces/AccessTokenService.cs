@@ -152,6 +152,7 @@ public sealed class AccessTokenService(
             CreatedAt = Now.ToUnixTimeMilliseconds(),
             ExpiresAt = expiresAt?.ToUnixTimeMilliseconds(),
             ReplacesId = replacesId,
+            DisplayMask = TokenFormat.Mask(secret),
         };
         await tokens.CreateAsync(row, cancellationToken);
         return ((await tokens.FindAsync(creator.WorkspaceId, row.Id, cancellationToken))!, secret);

@@ -35,6 +35,7 @@ public sealed class ApiKeyService(ApiKeyRepository keys, AuditLog audit, TimePro
             WorkspaceId = actor.WorkspaceId,
             CreatedBy = actor.UserId,
             CreatedAt = Now,
+            DisplayMask = TokenFormat.Mask(secret),
         };
         await keys.CreateAsync(row, cancellationToken);
         await audit.WriteAsync(AuditEventTypes.ApiKeyCreated, actor.UserId, actor.WorkspaceId, ipAddress: ip,

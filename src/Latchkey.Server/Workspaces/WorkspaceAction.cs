@@ -33,6 +33,9 @@ public enum WorkspaceAction
     /// <summary>Remove another member's second factors (they enrol again at their next sign-in).</summary>
     ResetMemberMfa,
 
+    /// <summary>Give the workspace a new name (console and PATCH /api/v1/workspaces/{id}).</summary>
+    RenameWorkspace,
+
     /// <summary>Use the CLI, Codex, the client library, an `at-` token or the gateway as this workspace's member.</summary>
     UseLocally,
 

@@ -14,7 +14,7 @@ public static class TestAccounts
         ArgumentNullException.ThrowIfNull(factory);
         var accounts = factory.Get<AccountService>();
         var email = $"user-{Guid.NewGuid():N}@example.com";
-        var created = await accounts.CreateUserAsync(email, Password, CancellationToken.None);
+        var created = await accounts.CreateUserAsync(email, Password, personalWorkspace: true, CancellationToken.None);
         Assert.True(created.Succeeded, created.Error);
         var secret = Totp.NewSecretBase32();
         var codes = await accounts.CompleteTotpEnrollmentAsync(created.UserId!, secret, CurrentCode(factory, secret), null, CancellationToken.None);

@@ -37,7 +37,7 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         email ??= $"u-{Guid.NewGuid():N}@example.com";
         var user = new UserRow { Id = "user_" + Guid.NewGuid().ToString("N"), Email = email, NormalizedEmail = email.ToLowerInvariant(), PasswordHash = "h", CreatedAt = 1 };
         var ws = new WorkspaceRow { Id = "ws_" + Guid.NewGuid().ToString("N"), Name = "w", PlanType = "team", PersonalOwnerId = user.Id, CreatedAt = 1 };
-        Assert.True(await new UserRepository(Db).TryCreateWithPersonalWorkspaceAsync(user, ws, CancellationToken.None));
+        Assert.True(await new UserRepository(Db).TryCreateAsync(user, ws, CancellationToken.None));
         return (user, ws);
     }
 
@@ -63,7 +63,7 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         var dup = new UserRow { Id = "user_dup", Email = "same@example.com", NormalizedEmail = "same@example.com", PasswordHash = "h", CreatedAt = 1 };
         var ws = new WorkspaceRow { Id = "ws_dup", Name = "w", PlanType = "team", PersonalOwnerId = "user_dup", CreatedAt = 1 };
 
-        Assert.False(await new UserRepository(Db).TryCreateWithPersonalWorkspaceAsync(dup, ws, CancellationToken.None));
+        Assert.False(await new UserRepository(Db).TryCreateAsync(dup, ws, CancellationToken.None));
         Assert.Empty(await new WorkspaceRepository(Db).ListForUserAsync("user_dup", CancellationToken.None));
         Assert.NotNull(await new UserRepository(Db).FindByIdAsync(first.Id, CancellationToken.None));
     }

@@ -41,7 +41,7 @@ public abstract class WebSessionRepositoryContractTests(DatabaseEngine engine) :
         var email = $"u-{Guid.NewGuid():N}@example.com";
         var user = new UserRow { Id = "user_" + Guid.NewGuid().ToString("N"), Email = email, NormalizedEmail = email, PasswordHash = "h", CreatedAt = 1 };
         var ws = new WorkspaceRow { Id = "ws_" + Guid.NewGuid().ToString("N"), Name = "w", PlanType = "team", PersonalOwnerId = user.Id, CreatedAt = 1 };
-        Assert.True(await new UserRepository(Db).TryCreateWithPersonalWorkspaceAsync(user, ws, CancellationToken.None));
+        Assert.True(await new UserRepository(Db).TryCreateAsync(user, ws, CancellationToken.None));
         return user;
     }
 

@@ -52,6 +52,7 @@ public sealed class AccessRulesTests
         "create_api_key" => (CreateApiKey, AccessTarget.None),
         "revoke_api_key" => (RevokeApiKey, AccessTarget.None),
         "read_audit" or "export_audit" => (ReadAuditLog, AccessTarget.None),
+        "rename_workspace" => (RenameWorkspace, AccessTarget.None),
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
 

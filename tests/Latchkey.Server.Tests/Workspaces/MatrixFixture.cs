@@ -31,6 +31,9 @@ public class MatrixFixture : IAsyncLifetime
 
     public Dictionary<string, WebSession> Sessions { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The team's name: renaming cells rename it to itself, so cells running alongside see no change.</summary>
+    public string TeamName { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         if (engine == DatabaseEngine.Postgres && Environment.GetEnvironmentVariable("LATCHKEY_TEST_POSTGRES") is null && Environment.GetEnvironmentVariable("CI") is null)
@@ -43,6 +46,7 @@ public class MatrixFixture : IAsyncLifetime
         Team = await Team.CreateAsync(Factory, ("admin", WorkspaceRoles.Admin), ("member", WorkspaceRoles.Member));
         await Team.AddAsync("tokens", await Team.CreateRoleAsync("Automation", Permissions.CreateAccessTokens));
         await Team.AddAsync("auditor", await Team.CreateRoleAsync("Auditor", Permissions.ReadAuditLog, Permissions.ReadMembers));
+        TeamName = (await Factory.Get<WorkspaceRepository>().FindAsync(Team.WorkspaceId, CancellationToken.None))!.Name;
         Outsider = await TestAccounts.CreateEnrolledAsync(Factory);
         OutsiderAccessToken = await Team.SignInAsync(Outsider, Outsider.WorkspaceId);
         foreach (var (label, member) in Team.Members)

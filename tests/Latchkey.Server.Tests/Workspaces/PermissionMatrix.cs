@@ -34,6 +34,8 @@ public static class PermissionMatrix
         ("revoke_api_key",         ["ok", "ok", "404", "404", "404", "404"]),
         ("read_audit",             ["ok", "ok", "404", "404", "ok",  "404"]),
         ("export_audit",           ["ok", "ok", "404", "404", "ok",  "404"]),
+        // Every member sees the name, so a request to change it is refused rather than hidden; owners and admins only.
+        ("rename_workspace",       ["ok", "ok", "403", "403", "403", "404"]),
     ];
 
     public static TheoryData<string, string, string> Cells()

@@ -40,6 +40,7 @@ public abstract class PermissionMatrixApiCells(MatrixFixture fixture)
             "revoke_api_key" => await client.SendAsync(HttpMethod.Delete, team.Url($"/api-keys/{await fixture.NewApiKeyAsync()}")),
             "read_audit" => await client.SendAsync(HttpMethod.Get, team.Url("/audit")),
             "export_audit" => await client.SendAsync(HttpMethod.Get, team.Url("/audit/export?format=csv")),
+            "rename_workspace" => await client.SendAsync(HttpMethod.Patch, team.Url(string.Empty), new { name = fixture.TeamName }),
             _ => throw new ArgumentOutOfRangeException(nameof(action)),
         };
 

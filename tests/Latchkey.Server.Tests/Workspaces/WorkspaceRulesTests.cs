@@ -56,7 +56,7 @@ public abstract class WorkspaceRulesTests(DatabaseEngine engine) : ServerTest(en
 
         // Through the console too.
         using var aSession = await TestAccounts.SignInAsync(Factory, a.Owner);
-        var (page, _) = await aSession.SubmitAsync($"/console/{a.WorkspaceId}/tokens", new Dictionary<string, string> { ["tokenId"] = tokenId }, $"/console/{a.WorkspaceId}/tokens?handler=revoke");
+        var (page, _) = await aSession.SubmitAsync($"/console/{a.WorkspaceId}/tokens", new Dictionary<string, string> { ["tokenId"] = tokenId, ["confirm"] = "yes" }, $"/console/{a.WorkspaceId}/tokens?handler=revoke");
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await aSession.GetAsync($"/console/{b.WorkspaceId}/members")).Response.StatusCode);
 

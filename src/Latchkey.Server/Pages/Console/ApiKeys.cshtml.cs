@@ -8,34 +8,47 @@ public sealed class ApiKeysModel(ApiKeyService keys) : ConsolePageModel
 {
     public IReadOnlyList<ApiKeyRow> Keys { get; private set; } = [];
 
-    public string? NewSecret { get; private set; }
-
-    public string? NewName { get; private set; }
-
     public string? Name { get; private set; }
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListApiKeys;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => Keys = (await keys.ListAsync(Access, cancellationToken)).Value ?? [];
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Keys = (await keys.ListAsync(Access, cancellationToken)).Value ?? [];
+        if (Asked == "revoke" && Keys.FirstOrDefault(k => k.Id == Request.Query["keyId"] && k.RevokedAt is null) is { } key)
+        {
+            Confirm = new Confirmation("revoke", $"Revoke the API key “{key.Name}”{(key.DisplayMask is null ? string.Empty : $" ({key.DisplayMask})")}?",
+                "Everything calling the model gateway with it is refused from now on. This cannot be undone.", "Revoke key", new Dictionary<string, string> { ["keyId"] = key.Id });
+        }
+    }
 
     public async Task<IActionResult> OnPostCreateAsync(string? name, CancellationToken cancellationToken)
     {
         var result = await keys.CreateAsync(Access, name, Ip, cancellationToken);
-        await OnGetAsync(cancellationToken);
         if (!result.Succeeded)
         {
+            await OnGetAsync(cancellationToken);
             Name = name;
             return Refused(result.Error!);
         }
 
-        (NewSecret, NewName) = (result.Value.Secret, result.Value.Key.Name);
-        return Page();
+        return ShowOnce(new ShownSecret(ShownSecret.KeyKind, result.Value.Key.Name, result.Value.Secret));
     }
 
-    public async Task<IActionResult> OnPostRevokeAsync(string? keyId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRevokeAsync(string? keyId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "revoke", ("keyId", keyId)) is { } ask)
+        {
+            return ask;
+        }
+
         var result = await keys.RevokeAsync(Access, keyId ?? string.Empty, Ip, cancellationToken);
-        await OnGetAsync(cancellationToken);
-        return result.Succeeded ? Done("API key revoked.") : Refused(result.Error!);
+        if (!result.Succeeded)
+        {
+            await OnGetAsync(cancellationToken);
+            return Refused(result.Error!);
+        }
+
+        return Done("API key revoked.");
     }
 }

@@ -1,8 +1,11 @@
+using System.Text.Json;
 using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -17,6 +20,8 @@ namespace Latchkey.Server.Pages.Console;
 /// </summary>
 public abstract class ConsolePageModel : PageModel
 {
+    private const string SecretKey = "ShownSecret";
+
     [FromRoute(Name = "workspaceId")]
     public string WorkspaceId { get; set; } = string.Empty;
 
@@ -30,6 +35,17 @@ public abstract class ConsolePageModel : PageModel
 
     [TempData]
     public string? Notice { get; set; }
+
+    /// <summary>A secret created by the previous POST, shown on this GET only (see <see cref="ShowOnce"/>).</summary>
+    public ShownSecret? Secret { get; private set; }
+
+    /// <summary>The question this GET asks before a destructive action (see <see cref="Unconfirmed"/>).</summary>
+    public Confirmation? Confirm { get; protected set; }
+
+    public DateTimeOffset Now { get; private set; }
+
+    /// <summary>The `confirm` query value of a GET that asks before an action, e.g. "revoke".</summary>
+    protected string? Asked => HttpMethods.IsGet(Request.Method) ? Request.Query["confirm"].ToString() : null;
 
     /// <summary>What opening the page amounts to; null: any member may open it.</summary>
     protected virtual WorkspaceAction? RequiredAction => null;
@@ -53,8 +69,51 @@ public abstract class ConsolePageModel : PageModel
         }
 
         Access = access;
+        Now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (HttpMethods.IsGet(Request.Method) && TempData[SecretKey] is string shown)
+        {
+            // Reading a TempData value marks it for deletion: the cookie is rewritten without it on this response,
+            // so a reload (or the back button) cannot show the secret again.
+            Secret = JsonSerializer.Deserialize<ShownSecret>(shown);
+            Response.Headers.CacheControl = "no-store";
+        }
+
         Memberships = await services.GetRequiredService<WorkspaceRepository>().ListForUserAsync(access.UserId, HttpContext.RequestAborted);
         await next();
+    }
+
+    /// <summary>"3 hours ago" in a `time` element with the exact UTC time.</summary>
+    public IHtmlContent When(long? unixMs, string empty = "never") => HumanTime.Format(unixMs, Now, empty);
+
+    /// <summary>
+    /// Post/redirect/get for a new secret: it travels in the TempData cookie (data-protected: encrypted and signed,
+    /// never in a URL) to the GET that shows it once. Reloading that page neither shows it again nor creates another.
+    /// </summary>
+    protected RedirectResult ShowOnce(ShownSecret secret, string? notice = null)
+    {
+        TempData[SecretKey] = JsonSerializer.Serialize(secret);
+        Notice = notice;
+        return Redirect(Request.Path);
+    }
+
+    /// <summary>
+    /// Null when the form said `confirm=yes`; otherwise a redirect (nothing changed) to this page's GET that asks
+    /// the question, carrying the ids the action needs.
+    /// </summary>
+    protected RedirectResult? Unconfirmed(string? confirm, string ask, params (string Name, string? Value)[] fields)
+    {
+        if (confirm == "yes")
+        {
+            return null;
+        }
+
+        var q = new QueryBuilder { { "confirm", ask } };
+        foreach (var (name, value) in fields)
+        {
+            q.Add(name, value ?? string.Empty);
+        }
+
+        return Redirect(Request.Path + q.ToQueryString().Value);
     }
 
     /// <summary>Shows a refused action on the page, with its HTTP status; the caller reloads the page's data first.</summary>

@@ -14,8 +14,6 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
 
     public IReadOnlyList<(string Value, string Label)> RoleChoices { get; private set; } = [];
 
-    public string? InviteUrl { get; private set; }
-
     public string? InviteEmail { get; private set; }
 
     public int InviteLifetimeDays => (int)options.Value.InvitationLifetime.TotalDays;
@@ -24,7 +22,23 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
 
     public string RoleLabel(string role) => role == WorkspaceRoles.Owner ? "Owner" : RoleChoices.FirstOrDefault(c => c.Value == role).Label ?? role;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (Asked == "remove" && Members.FirstOrDefault(m => m.UserId == Request.Query["userId"]) is { } member
+            && Access.Decide(WorkspaceAction.RemoveMember, new AccessTarget { MemberRole = member.Role }).IsAllowed)
+        {
+            var self = member.UserId == Access.UserId;
+            Confirm = new Confirmation("remove", self ? "Leave this workspace?" : $"Remove {member.Email} from this workspace?",
+                (self ? "You" : "They") + " lose access at once: " + (self ? "your" : "their") + " CLI and app sign-ins and access tokens for this workspace stop working.",
+                self ? "Leave workspace" : "Remove member", new Dictionary<string, string> { ["userId"] = member.UserId });
+        }
+        else if (Asked == "revokeInvitation" && Invitations.FirstOrDefault(i => i.Id == Request.Query["invitationId"]) is { } invitation)
+        {
+            Confirm = new Confirmation("revokeInvitation", $"Revoke the invitation for {invitation.Email ?? "anyone with the link"}?",
+                "The link stops working; you can create a new one at any time.", "Revoke invitation", new Dictionary<string, string> { ["invitationId"] = invitation.Id });
+        }
+    }
 
     public async Task<IActionResult> OnPostRoleAsync(string? userId, string? role, CancellationToken cancellationToken)
     {
@@ -33,8 +47,13 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
         return result.Succeeded ? Done("Role changed.") : Refused(result.Error!);
     }
 
-    public async Task<IActionResult> OnPostRemoveAsync(string? userId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRemoveAsync(string? userId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "remove", ("userId", userId)) is { } ask)
+        {
+            return ask;
+        }
+
         var result = await admin.RemoveMemberAsync(Access, userId ?? string.Empty, Ip, cancellationToken);
         await LoadAsync(cancellationToken);
         return result.Succeeded ? Done("Member removed.") : Refused(result.Error!);
@@ -50,14 +69,16 @@ public sealed class MembersModel(WorkspaceAdminService admin, IOptions<LatchkeyS
             return Refused(result.Error!);
         }
 
-        // Rendered directly, not redirected: the link is a secret shown once and must not pass through TempData.
-        InviteUrl = result.Value.Url;
-        Invitations = (await admin.ListInvitationsAsync(Access, cancellationToken)).Value ?? [];
-        return Page();
+        return ShowOnce(new ShownSecret(ShownSecret.InviteKind, $"for {InviteLifetimeDays} days", result.Value.Url));
     }
 
-    public async Task<IActionResult> OnPostRevokeInvitationAsync(string? invitationId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRevokeInvitationAsync(string? invitationId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "revokeInvitation", ("invitationId", invitationId)) is { } ask)
+        {
+            return ask;
+        }
+
         var result = await admin.RevokeInvitationAsync(Access, invitationId ?? string.Empty, Ip, cancellationToken);
         await LoadAsync(cancellationToken);
         return result.Succeeded ? Done("Invitation revoked.") : Refused(result.Error!);

@@ -16,7 +16,15 @@ public sealed class RolesModel(WorkspaceAdminService admin) : ConsolePageModel
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ListRoles;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => Roles = (await admin.ListRolesAsync(Access, cancellationToken)).Value ?? [];
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Roles = (await admin.ListRolesAsync(Access, cancellationToken)).Value ?? [];
+        if (Asked == "delete" && Access.May(WorkspaceAction.DeleteRole) && Roles.FirstOrDefault(r => r.Id == Request.Query["roleId"]) is { } role)
+        {
+            Confirm = new Confirmation("delete", $"Delete the role “{role.Name}”?",
+                "Only a role nobody holds can be deleted. This cannot be undone.", "Delete role", new Dictionary<string, string> { ["roleId"] = role.Id });
+        }
+    }
 
     public async Task<IActionResult> OnPostSaveAsync(string? roleId, string? name, string[]? permissions, CancellationToken cancellationToken)
     {
@@ -31,8 +39,13 @@ public sealed class RolesModel(WorkspaceAdminService admin) : ConsolePageModel
         return Done($"Role “{result.Value!.Name}” saved.");
     }
 
-    public async Task<IActionResult> OnPostDeleteAsync(string? roleId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostDeleteAsync(string? roleId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "delete", ("roleId", roleId)) is { } ask)
+        {
+            return ask;
+        }
+
         var result = await admin.DeleteRoleAsync(Access, roleId ?? string.Empty, Ip, cancellationToken);
         await OnGetAsync(cancellationToken);
         return result.Succeeded ? Done("Role deleted.") : Refused(result.Error!);

@@ -54,7 +54,7 @@ public sealed class InviteModel(WorkspaceAdminService admin, AccountService acco
             return Page();
         }
 
-        return Redirect($"/console/{result.Value!.Id}/tokens");
+        return Redirect($"/console/{result.Value!.Id}");
     }
 
     public async Task<IActionResult> OnPostRegisterAsync(string? email, string? password, CancellationToken cancellationToken)

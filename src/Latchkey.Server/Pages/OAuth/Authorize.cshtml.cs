@@ -64,7 +64,7 @@ public sealed class AuthorizeModel(AuthorizeRequestValidator validator, Authoriz
         {
             var description = request.AllowedWorkspaceIds.Count > 0
                 ? $"Your account is not a member of the allowed workspace(s) {string.Join(", ", request.AllowedWorkspaceIds)}."
-                : "Your account is not a member of any workspace.";
+                : "Your account is not a member of any workspace yet. Open an invitation link from a workspace admin, or create a workspace in the console (/console).";
             return Redirect(codes.BuildErrorRedirect(request.RedirectUri, request.State, new OAuthError(OAuthErrors.AccessDenied, description)));
         }
 

@@ -6,7 +6,7 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class AccessTokenRepository(IDbConnectionFactory db)
 {
     private const string Columns =
-        "t.id, t.token_hash, t.name, t.user_id, t.workspace_id, t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, t.revoked_by, t.revoked_reason, t.replaces_id, u.email AS creator_email";
+        "t.id, t.token_hash, t.name, t.user_id, t.workspace_id, t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, t.revoked_by, t.revoked_reason, t.replaces_id, t.display_mask, u.email AS creator_email";
 
     /// <summary>The client id of grants that stand for an access token (see <see cref="CreateAsync"/>).</summary>
     public const string GrantClientId = "access-token";
@@ -22,8 +22,8 @@ public sealed class AccessTokenRepository(IDbConnectionFactory db)
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO access_tokens (id, token_hash, name, user_id, workspace_id, created_at, expires_at, replaces_id)
-            VALUES (@Id, @TokenHash, @Name, @UserId, @WorkspaceId, @CreatedAt, @ExpiresAt, @ReplacesId)
+            INSERT INTO access_tokens (id, token_hash, name, user_id, workspace_id, created_at, expires_at, replaces_id, display_mask)
+            VALUES (@Id, @TokenHash, @Name, @UserId, @WorkspaceId, @CreatedAt, @ExpiresAt, @ReplacesId, @DisplayMask)
             """,
             row, tx, cancellationToken: cancellationToken));
         await c.ExecuteAsync(new CommandDefinition(

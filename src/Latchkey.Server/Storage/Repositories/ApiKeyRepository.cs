@@ -6,13 +6,13 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class ApiKeyRepository(IDbConnectionFactory db)
 {
     private const string Columns =
-        "k.id, k.key_hash, k.name, k.workspace_id, k.created_by, k.created_at, k.last_used_at, k.revoked_at, k.revoked_by, u.email AS creator_email";
+        "k.id, k.key_hash, k.name, k.workspace_id, k.created_by, k.created_at, k.last_used_at, k.revoked_at, k.revoked_by, k.display_mask, u.email AS creator_email";
 
     public async Task CreateAsync(ApiKeyRow row, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO api_keys (id, key_hash, name, workspace_id, created_by, created_at) VALUES (@Id, @KeyHash, @Name, @WorkspaceId, @CreatedBy, @CreatedAt)",
+            "INSERT INTO api_keys (id, key_hash, name, workspace_id, created_by, created_at, display_mask) VALUES (@Id, @KeyHash, @Name, @WorkspaceId, @CreatedBy, @CreatedAt, @DisplayMask)",
             row, cancellationToken: cancellationToken));
     }
 

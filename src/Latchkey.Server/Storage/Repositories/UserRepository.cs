@@ -28,8 +28,8 @@ public sealed class UserRepository(IDbConnectionFactory db)
         return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM users", cancellationToken: cancellationToken));
     }
 
-    /// <summary>Creates the user with a personal workspace they own, atomically. False when the email is taken.</summary>
-    public async Task<bool> TryCreateWithPersonalWorkspaceAsync(UserRow user, WorkspaceRow workspace, CancellationToken cancellationToken)
+    /// <summary>Creates the user, with a personal workspace they own when one is given, atomically. False when the email is taken.</summary>
+    public async Task<bool> TryCreateAsync(UserRow user, WorkspaceRow? personalWorkspace, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
@@ -38,12 +38,16 @@ public sealed class UserRepository(IDbConnectionFactory db)
             await c.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO users ({Columns}, email_verified_at) VALUES (@Id, @Email, @NormalizedEmail, @PasswordHash, @TotpSecretProtected, @TotpEnrolledAt, @LastTotpStep, @CreatedAt, @EmailVerifiedAt)",
                 user, tx, cancellationToken: cancellationToken));
-            await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO workspaces (id, name, plan_type, personal_owner_id, created_at) VALUES (@Id, @Name, @PlanType, @PersonalOwnerId, @CreatedAt)",
-                workspace, tx, cancellationToken: cancellationToken));
-            await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (@workspaceId, @userId, 'owner', @now)",
-                new { workspaceId = workspace.Id, userId = user.Id, now = user.CreatedAt }, tx, cancellationToken: cancellationToken));
+            if (personalWorkspace is not null)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO workspaces (id, name, plan_type, personal_owner_id, created_at) VALUES (@Id, @Name, @PlanType, @PersonalOwnerId, @CreatedAt)",
+                    personalWorkspace, tx, cancellationToken: cancellationToken));
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (@workspaceId, @userId, 'owner', @now)",
+                    new { workspaceId = personalWorkspace.Id, userId = user.Id, now = user.CreatedAt }, tx, cancellationToken: cancellationToken));
+            }
+
             await tx.CommitAsync(cancellationToken);
             return true;
         }

@@ -143,6 +143,12 @@ public sealed class WorkspaceRepository(IDbConnectionFactory db)
         return MemberChange.Done;
     }
 
+    public async Task RenameAsync(string workspaceId, string name, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition("UPDATE workspaces SET name = @name WHERE id = @workspaceId", new { workspaceId, name }, cancellationToken: cancellationToken));
+    }
+
     public async Task UpdatePoliciesAsync(WorkspaceRow policies, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policies);

@@ -30,6 +30,9 @@ public sealed record AccessTokenRow
     /// <summary>The token this one replaced when it was made by a rotation.</summary>
     public string? ReplacesId { get; init; }
 
+    /// <summary>The secret as the CLI masks it (TokenFormat.Mask), kept at creation; null for rows older than migration 0011.</summary>
+    public string? DisplayMask { get; init; }
+
     /// <summary>The creator's email (joined in listings).</summary>
     public string? CreatorEmail { get; init; }
 }

@@ -21,5 +21,8 @@ public sealed record ApiKeyRow
 
     public string? RevokedBy { get; init; }
 
+    /// <summary>The secret as the CLI masks it (TokenFormat.Mask), kept at creation; null for rows older than migration 0011.</summary>
+    public string? DisplayMask { get; init; }
+
     public string? CreatorEmail { get; init; }
 }
