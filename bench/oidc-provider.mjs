@@ -1,11 +1,17 @@
 // The peer in bench/run.sh: node oidc-provider configured like Latchkey (one public native client, PKCE S256,
-// refresh tokens rotated on every use, ES256 id_tokens), with its default in-memory store.
+// refresh tokens rotated on every use, ES256 id_tokens), with its default in-memory adapter (its LRU lifted from 1,000 to 10 million entries, so codes made ahead and grants under load are not evicted).
 // Usage: node bench/oidc-provider.mjs <port> <control-port>
 // The control port (loopback) stands in for the sign-in pages the bench does not drive: it mints authorization codes
 // for a signed-in account and approves device codes, exactly as oidc-provider's own interaction finish would.
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
+// Its own in-memory adapter, kept, with only the size of its LRU lifted: the default 1,000 entries (a quick-start
+// limit) would evict codes made ahead of the timed part, and grants under load.
+import MemoryAdapter from './node_modules/oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from './node_modules/oidc-provider/lib/helpers/lru.js';
+
+const store = new LRU({ maxSize: 10_000_000 });
 
 const [port, controlPort] = process.argv.slice(2).map(Number);
 const issuer = `http://127.0.0.1:${port}`;
@@ -24,6 +30,7 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     id_token_signed_response_alg: 'ES256',
   }],
+  adapter: (model) => new MemoryAdapter(model, store),
   jwks: { keys: [{ ...key, alg: 'ES256', use: 'sig', kid: 'bench' }] },
   pkce: { required: () => true },
   rotateRefreshToken: true,

@@ -21,6 +21,7 @@ public static class LoadGenerator
             await Loop(concurrency, warmUp, step, more, record: null);
         }
 
+        using var trace = BenchTrace.StartIfAsked(work, target, server.Pid, duration);
         server.ResetPeak();
         var cpuBefore = server.CpuSeconds();
         var latencies = new List<double>[concurrency];
@@ -28,6 +29,11 @@ public static class LoadGenerator
         var (errors, firstError) = await Loop(concurrency, duration, step, more, latencies);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = server.CpuSeconds() - cpuBefore;
+        if (trace is not null)
+        {
+            await trace.WaitForExitAsync();
+        }
+
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new Measurement(
             work, target, concurrency, all.Length, errors, seconds,
