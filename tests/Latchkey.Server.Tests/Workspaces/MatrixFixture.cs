@@ -6,8 +6,20 @@ using Latchkey.Server.Workspaces;
 namespace Latchkey.Server.Tests.Workspaces;
 
 /// <summary>One server and one team for a whole matrix: each cell makes its own targets, so cells do not interfere.</summary>
-public sealed class MatrixFixture : IAsyncLifetime
+public class MatrixFixture : IAsyncLifetime
 {
+    private readonly DatabaseEngine engine;
+
+    public MatrixFixture()
+        : this(DatabaseEngine.Sqlite)
+    {
+    }
+
+    protected MatrixFixture(DatabaseEngine engine) => this.engine = engine;
+
+    /// <summary>PostgreSQL is not configured on this (non-CI) machine: the cells skip, as every PostgreSQL test does.</summary>
+    public bool Unavailable { get; private set; }
+
     public LatchkeyServerFactory Factory { get; private set; } = null!;
 
     public Team Team { get; private set; } = null!;
@@ -21,7 +33,13 @@ public sealed class MatrixFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
+        if (engine == DatabaseEngine.Postgres && Environment.GetEnvironmentVariable("LATCHKEY_TEST_POSTGRES") is null && Environment.GetEnvironmentVariable("CI") is null)
+        {
+            Unavailable = true;
+            return;
+        }
+
+        Factory = await LatchkeyServerFactory.StartAsync(engine);
         Team = await Team.CreateAsync(Factory, ("admin", WorkspaceRoles.Admin), ("member", WorkspaceRoles.Member));
         await Team.AddAsync("tokens", await Team.CreateRoleAsync("Automation", Permissions.CreateAccessTokens));
         await Team.AddAsync("auditor", await Team.CreateRoleAsync("Auditor", Permissions.ReadAuditLog, Permissions.ReadMembers));
@@ -60,6 +78,19 @@ public sealed class MatrixFixture : IAsyncLifetime
         return created.Value.Key.Id;
     }
 
+    /// <summary>An unused custom role (deletable), made by the owner.</summary>
+    public async Task<string> NewRoleAsync()
+    {
+        var saved = await Factory.Get<WorkspaceAdminService>().SaveRoleAsync(await OwnerAccessAsync(), null, "Role " + Guid.NewGuid().ToString("N")[..8], [Permissions.ReadAuditLog], null, CancellationToken.None);
+        return saved.Value!.Id;
+    }
+
+    public async Task<string> NewInvitationAsync()
+    {
+        var invited = await Factory.Get<WorkspaceAdminService>().InviteAsync(await OwnerAccessAsync(), null, WorkspaceRoles.Member, null, CancellationToken.None);
+        return invited.Value.Invitation.Id;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var s in Sessions.Values)
@@ -67,6 +98,18 @@ public sealed class MatrixFixture : IAsyncLifetime
             s.Dispose();
         }
 
-        await Factory.DisposeAsync();
+        if (Factory is not null)
+        {
+            await Factory.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The same matrix on PostgreSQL, for the API cells.</summary>
+public sealed class PostgresMatrixFixture : MatrixFixture
+{
+    public PostgresMatrixFixture()
+        : base(DatabaseEngine.Postgres)
+    {
     }
 }

@@ -3,13 +3,19 @@ using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.Workspaces;
 
-/// <summary>The permission table, cell by cell, through /api/v1.</summary>
-public sealed class PermissionMatrixApiTests(MatrixFixture fixture) : IClassFixture<MatrixFixture>
+/// <summary>The permission table, cell by cell, through /api/v1 on SQLite.</summary>
+public sealed class PermissionMatrixApiTests(MatrixFixture fixture) : PermissionMatrixApiCells(fixture), IClassFixture<MatrixFixture>;
+
+/// <summary>The permission table, cell by cell, through /api/v1 on PostgreSQL.</summary>
+public sealed class PermissionMatrixApiPostgresTests(PostgresMatrixFixture fixture) : PermissionMatrixApiCells(fixture), IClassFixture<PostgresMatrixFixture>;
+
+public abstract class PermissionMatrixApiCells(MatrixFixture fixture)
 {
     [Theory]
     [MemberData(nameof(PermissionMatrix.Cells), MemberType = typeof(PermissionMatrix))]
     public async Task Api_cell(string action, string actor, string expected)
     {
+        Assert.SkipWhen(fixture.Unavailable, "LATCHKEY_TEST_POSTGRES is not set.");
         var team = fixture.Team;
         var client = fixture.ApiClient(actor);
         var unique = Guid.NewGuid().ToString("N")[..8];
@@ -19,6 +25,9 @@ public sealed class PermissionMatrixApiTests(MatrixFixture fixture) : IClassFixt
             "change_role" => await client.SendAsync(HttpMethod.Patch, team.Url($"/members/{await fixture.NewTargetMemberAsync()}"), new { role = "admin" }),
             "remove_member" => await client.SendAsync(HttpMethod.Delete, team.Url($"/members/{await fixture.NewTargetMemberAsync()}")),
             "invite" => await client.SendAsync(HttpMethod.Post, team.Url("/invitations"), new { email = $"new-{unique}@example.com", role = "member" }),
+            "revoke_invitation" => await client.SendAsync(HttpMethod.Delete, team.Url($"/invitations/{await fixture.NewInvitationAsync()}")),
+            "list_roles" => await client.SendAsync(HttpMethod.Get, team.Url("/roles")),
+            "delete_role" => await client.SendAsync(HttpMethod.Delete, team.Url($"/roles/{await fixture.NewRoleAsync()}")),
             "create_role" => await client.SendAsync(HttpMethod.Post, team.Url("/roles"), new { name = $"Role {unique}", permissions = new[] { "audit.read" } }),
             "read_policies" => await client.SendAsync(HttpMethod.Get, team.Url("/policies")),
             "change_policies" => await client.SendAsync(HttpMethod.Patch, team.Url("/policies"), new { device_sign_in_enabled = true }),
