@@ -56,6 +56,17 @@ public sealed partial class HttpUser : IDisposable
         return user;
     }
 
+    /// <summary>Creates an account with a password on an invitation page and stops there: no second factor yet.</summary>
+    public static async Task<HttpUser> RegisterWithoutMfaAsync(ServerProcess server, string invitationUrl, string email)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var user = new HttpUser(server.Issuer) { Email = email };
+        var path = new Uri(invitationUrl).AbsolutePath;
+        var registered = await user.SubmitAsync(path, new() { ["email"] = user.Email, ["password"] = user.Password }, path + "?handler=register");
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        return user;
+    }
+
     private async Task EnrollAsync()
     {
         var login = await SubmitAsync("/account/login", new() { ["email"] = Email, ["password"] = Password });

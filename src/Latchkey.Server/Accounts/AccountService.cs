@@ -5,6 +5,7 @@ using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Web;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -67,6 +68,35 @@ public sealed class AccountService(
         return new CreateUserResult(user.Id, workspace.Id, null, null);
     }
 
+    /// <summary>
+    /// An account for a person who signed in through an upstream provider: no password (they sign in there), a personal
+    /// workspace, and `email_verified_at` set only when the provider asserted the address verified (OIDC Core §5.1).
+    /// Null when an account already has the address.
+    /// </summary>
+    public async Task<UserRow?> CreateExternalUserAsync(string email, bool emailVerified, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(email);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var user = new UserRow
+        {
+            Id = "user_" + NewId(),
+            Email = email.Trim(),
+            NormalizedEmail = EmailAddress.Normalize(email),
+            PasswordHash = string.Empty,
+            CreatedAt = now,
+            EmailVerifiedAt = emailVerified ? now : null,
+        };
+        var workspace = new WorkspaceRow
+        {
+            Id = "ws_" + NewId(),
+            Name = $"{user.Email}'s workspace",
+            PlanType = "team",
+            PersonalOwnerId = user.Id,
+            CreatedAt = now,
+        };
+        return await users.TryCreateWithPersonalWorkspaceAsync(user, workspace, cancellationToken) ? user : null;
+    }
+
     public async Task<PasswordSignInResult> CheckPasswordAsync(string? email, string? password, string? ipAddress, CancellationToken cancellationToken)
     {
         var normalized = EmailAddress.Normalize(email ?? string.Empty);
@@ -75,7 +105,12 @@ public sealed class AccountService(
         var user = normalized.Length == 0 ? null : await users.FindByNormalizedEmailAsync(normalized, cancellationToken);
 
         // Always pay for one hash verification, found or not.
-        var verified = Hasher.VerifyHashedPassword(user!, user?.PasswordHash ?? DummyHash.Value, password ?? string.Empty);
+        // An account made through single sign-on has no password: it is checked against the dummy too, and fails.
+        var verified = Hasher.VerifyHashedPassword(user!, user is { HasPassword: true } ? user.PasswordHash : DummyHash.Value, password ?? string.Empty);
+        if (user is { HasPassword: false })
+        {
+            verified = PasswordVerificationResult.Failed;
+        }
 
         var lockedUntil = await security.GetLockedUntilAsync(throttleKey, cancellationToken);
         if (lockedUntil is not null && lockedUntil > now)
@@ -140,6 +175,23 @@ public sealed class AccountService(
         var codes = await RegenerateRecoveryCodesAsync(userId, cancellationToken);
         await audit.WriteAsync(AuditEventTypes.MfaEnrolled, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
         return codes;
+    }
+
+    /// <summary>
+    /// An administrator's reset of a member's second factors (lost phone): removes the authenticator key, recovery codes
+    /// and passkeys, ends every session and grant of the member, and is audited with who did it. The member enrols again
+    /// at their next password sign-in (ASVS 5.0 §6.4.4: resets are logged and end existing sessions).
+    /// </summary>
+    public async Task<bool> ResetMfaAsync(string userId, string actorUserId, string workspaceId, string? ipAddress, CancellationToken cancellationToken)
+    {
+        if (!await users.ResetMfaAsync(userId, cancellationToken))
+        {
+            return false;
+        }
+
+        await audit.WriteAsync(AuditEventTypes.MfaReset, userId, workspaceId, ipAddress: ipAddress, detail: new JsonObject { ["by"] = actorUserId }, cancellationToken: cancellationToken);
+        await sessions.EndAllAsync(userId, null, "mfa_reset", ipAddress, cancellationToken);
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> RegenerateRecoveryCodesAsync(string userId, CancellationToken cancellationToken)

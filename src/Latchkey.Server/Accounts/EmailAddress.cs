@@ -8,4 +8,12 @@ public static class EmailAddress
         ArgumentNullException.ThrowIfNull(email);
         return email.Trim().ToLowerInvariant();
     }
+
+    /// <summary>The lower-cased domain of an address, or null when it has none.</summary>
+    public static string? Domain(string? email)
+    {
+        var at = email?.Trim().LastIndexOf('@') ?? -1;
+        var domain = at > 0 ? email!.Trim()[(at + 1)..].ToLowerInvariant() : null;
+        return string.IsNullOrEmpty(domain) ? null : domain;
+    }
 }

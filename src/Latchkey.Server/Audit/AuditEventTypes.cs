@@ -44,4 +44,16 @@ public static class AuditEventTypes
     public const string GatewayRequest = "gateway.request";
     public const string WebSessionEnded = "session.ended";
     public const string SignedOutEverywhere = "sessions.ended";
+    public const string SsoIdentityLinked = "sso.identity_linked";
+    public const string SsoAccountCreated = "sso.account_created";
+    public const string SsoLinkRequired = "sso.link_required";
+    public const string SsoRefused = "sso.refused";
+    public const string SsoPasswordRefused = "sso.password_refused";
+    public const string SsoDomainClaimed = "sso.domain_claimed";
+    public const string SsoDomainConfirmed = "sso.domain_confirmed";
+    public const string SsoDomainPolicyChanged = "sso.domain_policy_changed";
+    public const string MfaReset = "mfa.reset";
+    public const string PasskeyAdded = "passkey.added";
+    public const string PasskeyRemoved = "passkey.removed";
+    public const string MfaRequiredRefusal = "mfa.required_refusal";
 }

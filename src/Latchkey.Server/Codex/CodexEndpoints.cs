@@ -118,7 +118,7 @@ public static class CodexEndpoints
         var challenge = Pkce.ComputeS256Challenge(verifier);
         var code = await codes.CreateCodeAsync(
             row.ClientId, row.UserId!, row.WorkspaceId!, options.Value.ResolveIssuer() + DeviceCallbackPath, challenge, row.Scope, null,
-            row.AuthTime ?? now.ToUnixTimeMilliseconds(), context.RequestAborted);
+            row.AuthTime ?? now.ToUnixTimeMilliseconds(), row.Amr, context.RequestAborted);
         return OAuthResponses.Json(new JsonObject { ["authorization_code"] = code, ["code_challenge"] = challenge, ["code_verifier"] = verifier });
     }
 

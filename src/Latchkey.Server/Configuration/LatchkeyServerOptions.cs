@@ -45,6 +45,8 @@ public sealed class LatchkeyServerOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    public SsoOptions Sso { get; set; } = new();
+
     /// <summary>How long audit events are kept when a workspace sets no retention of its own.</summary>
     public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(365);
 

@@ -108,6 +108,7 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
         }
 
         GatewayOptionsValidation.Validate(options.Gateway, errors);
+        errors.AddRange(SsoOptionsValidation.Validate(options.Sso));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

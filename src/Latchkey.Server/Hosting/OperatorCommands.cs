@@ -1,16 +1,17 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Keys;
+using Latchkey.Server.Sso;
 using Latchkey.Server.Storage;
 
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | disable-account ADDRESS | enable-account ADDRESS | backup FILE [settings]`: run one operator task against the
+/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | disable-account ADDRESS | enable-account ADDRESS | confirm-sso-domain DOMAIN | backup FILE [settings]`: run one operator task against the
 /// configured database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "disable-account", "enable-account", "backup"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "disable-account", "enable-account", "confirm-sso-domain", "backup"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -23,7 +24,7 @@ public static class OperatorCommands
             return args;
         }
 
-        return args[0] is "backup" or "verify-email" or "disable-account" or "enable-account" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
+        return args[0] is "backup" or "verify-email" or "disable-account" or "enable-account" or "confirm-sso-domain" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
     }
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
@@ -95,6 +96,23 @@ public static class OperatorCommands
                     (false, true) => $"{args[1]} is enabled: it can sign in again (its old sessions and tokens stay revoked).",
                     (false, false) => $"{args[1]} was not disabled.",
                 });
+                return 0;
+            case "confirm-sso-domain":
+                if (args.Length < 2 || args[1].StartsWith('-'))
+                {
+                    await Console.Error.WriteLineAsync("Usage: confirm-sso-domain DOMAIN  (after you have confirmed the claiming workspace controls that domain)");
+                    return 2;
+                }
+
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var confirmed = await services.GetRequiredService<SsoDomainService>().ConfirmAsync(args[1], CancellationToken.None);
+                if (confirmed is null)
+                {
+                    await Console.Error.WriteLineAsync($"No workspace has a pending claim for {args[1]}.");
+                    return 1;
+                }
+
+                Console.WriteLine($"{confirmed.Domain} is confirmed for workspace {confirmed.WorkspaceId} (provider {confirmed.Provider}); its admins can now require single sign-on and just-in-time membership for it.");
                 return 0;
             case "backup":
                 var target = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;

@@ -133,6 +133,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountDisabling>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<CliMfaRule>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
         services.AddSingleton<AccessTokenService>();
@@ -190,7 +191,10 @@ public static class ServerServiceCollectionExtensions
             // Between the password and the second factor: proves only the password, lives 10 minutes.
             .AddCookie(SessionSchemes.MfaPending, o => ConfigureCookie(o, "latchkey.mfa", TimeSpan.FromMinutes(10)))
             // The one front door for bearer credentials (sign-in JWT, at- token, sk-lk- key); asked for by bearer endpoints only.
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null)
+            // Upstream identity providers (single sign-on), and the 10-minute cookie between their answer and Latchkey's decision.
+            .AddLatchkeySso(Peek(configuration).Sso, o => ConfigureCookie(o, "latchkey.external", TimeSpan.FromMinutes(10)));
+        services.AddLatchkeySsoServices();
         services.AddAuthorization();
 
         services.AddRateLimiter(o =>

@@ -10,16 +10,16 @@ namespace Latchkey.Server.OAuth;
 public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
 {
     /// <summary>Stores a code (as a digest) and returns the redirect that delivers it (RFC 6749 §4.1.2).</summary>
-    public async Task<string> IssueAsync(AuthorizeRequest request, string userId, string workspaceId, long authTime, CancellationToken cancellationToken)
+    public async Task<string> IssueAsync(AuthorizeRequest request, string userId, string workspaceId, long authTime, string? amr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var code = await CreateCodeAsync(request.Client.ClientId, userId, workspaceId, request.RedirectUri, request.CodeChallenge, request.Scope, request.Nonce, authTime, cancellationToken);
+        var code = await CreateCodeAsync(request.Client.ClientId, userId, workspaceId, request.RedirectUri, request.CodeChallenge, request.Scope, request.Nonce, authTime, amr, cancellationToken);
         return BuildRedirect(request.RedirectUri, request.State, ("code", code), ("iss", options.Value.ResolveIssuer()));
     }
 
     /// <summary>Stores a new single-use code (only its digest) bound to client, user, workspace, redirect URI and PKCE challenge; returns the code.</summary>
     public async Task<string> CreateCodeAsync(
-        string clientId, string userId, string workspaceId, string redirectUri, string codeChallenge, string scope, string? nonce, long authTime, CancellationToken cancellationToken)
+        string clientId, string userId, string workspaceId, string redirectUri, string codeChallenge, string scope, string? nonce, long authTime, string? amr, CancellationToken cancellationToken)
     {
         var code = SecretDigest.NewOpaqueSecret();
         var now = time.GetUtcNow();
@@ -35,6 +35,7 @@ public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, 
                 Scope = scope,
                 Nonce = nonce,
                 AuthTime = authTime,
+                Amr = amr,
                 CreatedAt = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = (now + options.Value.Lifetimes.AuthorizationCode).ToUnixTimeMilliseconds(),
             },

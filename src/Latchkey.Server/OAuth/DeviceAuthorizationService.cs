@@ -83,7 +83,7 @@ public sealed class DeviceAuthorizationService(
         return row;
     }
 
-    public async Task<bool> DecideAsync(string enteredCode, bool approve, string userId, string? workspaceId, long authTime, string? ipAddress, CancellationToken cancellationToken)
+    public async Task<bool> DecideAsync(string enteredCode, bool approve, string userId, string? workspaceId, long authTime, string? amr, string? ipAddress, CancellationToken cancellationToken)
     {
         var normalized = UserCodes.Normalize(enteredCode);
         if (normalized is null)
@@ -94,7 +94,7 @@ public sealed class DeviceAuthorizationService(
         var hash = SecretDigest.Compute(normalized);
         var row = await deviceCodes.FindByUserCodeAsync(hash, cancellationToken);
         var decided = await deviceCodes.TryDecideAsync(
-            hash, approve ? DeviceCodeRow.Approved : DeviceCodeRow.Denied, userId, workspaceId, authTime, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+            hash, approve ? DeviceCodeRow.Approved : DeviceCodeRow.Denied, userId, workspaceId, authTime, amr, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         if (decided)
         {
             await audit.WriteAsync(approve ? AuditEventTypes.DeviceApproved : AuditEventTypes.DeviceDenied, userId, workspaceId, row?.ClientId, ipAddress, cancellationToken: cancellationToken);

@@ -61,7 +61,7 @@ public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssue
             return (null, OAuthError.InvalidGrant("The device code was already used."));
         }
 
-        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId);
+        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId, row.Amr);
         return (response, null);
     }
 }

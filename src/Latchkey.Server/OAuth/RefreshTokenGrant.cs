@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
@@ -107,6 +108,14 @@ public sealed class RefreshTokenGrant(
             await tx.RollbackAsync();
             var denied = await localAccess.RecordAsync(decision, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, "refresh", cancellationToken);
             return (null, OAuthError.PolicyDenied(denied!.Message));
+        }
+
+        // The MFA rule (CliMfaRule), from the columns the one query already read.
+        if (client.IsLocal && CliMfaRule.Decide(ctx.HasPassword, ctx.HasMfa) is { } mfaRequired)
+        {
+            await tx.RollbackAsync();
+            await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, new JsonObject { ["stage"] = "refresh" }, cancellationToken);
+            return (null, OAuthError.PolicyDenied(mfaRequired.Message));
         }
 
         if (tx.Rotated)

@@ -111,7 +111,7 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
-        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken);
+        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken, amr: row.Amr);
         if (!await codes.TryAttachGrantAsync(codeHash, grant.Id, cancellationToken))
         {
             // The code was replayed while this exchange was in flight: the tokens just made must not be used either.

@@ -7,6 +7,7 @@ using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Web;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.OAuth;
@@ -22,6 +23,10 @@ public sealed class TokenIssuer(
     TimeProvider time)
 {
     public const string AccessTokenType = "at+jwt";
+    public const string AmrClaim = "amr";
+    public const string AcrClaim = "acr";
+
+    private static JsonArray AmrArray(string? amr) => [.. AuthenticationMethods.Parse(amr).Select(v => (JsonNode)JsonValue.Create(v))];
 
     private LatchkeyServerOptions Options => options.Value;
 
@@ -29,7 +34,7 @@ public sealed class TokenIssuer(
 
     /// <summary>Starts a new grant (one sign-in) and answers with its first tokens.</summary>
     public async Task<(JsonObject Response, GrantRow Grant)> CreateGrantAsync(
-        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null)
+        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null, string? amr = null)
     {
         var now = time.GetUtcNow();
         var refreshToken = SecretDigest.NewOpaqueSecret();
@@ -41,6 +46,7 @@ public sealed class TokenIssuer(
             ClientId = clientId,
             Scope = scope,
             AuthTime = authTime,
+            Amr = amr,
             CreatedAt = now.ToUnixTimeMilliseconds(),
         };
         await grants.CreateAsync(grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds(), cancellationToken);
@@ -74,6 +80,9 @@ public sealed class TokenIssuer(
             [ClaimNames.Expires] = (now + Options.Lifetimes.IdToken).ToUnixTimeSeconds(),
             [ClaimNames.AuthTime] = grant.AuthTime / 1000,
             [ClaimNames.SessionId] = grant.Id,
+            // OIDC Core §2: how the person signed in (RFC 8176 values) and what that amounts to.
+            [AmrClaim] = AmrArray(grant.Amr),
+            [AcrClaim] = AuthenticationMethods.Acr(grant.Amr),
             [ClaimNames.Email] = email,
             [ClaimNames.EmailVerified] = emailVerified, // OIDC Core §5.1: never claimed for an address nobody verified
             [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
@@ -147,6 +156,8 @@ public sealed class TokenIssuer(
             [ClaimNames.SessionId] = grant.Id,
             [ClaimNames.Scope] = grant.Scope,
             [ClaimNames.AuthTime] = grant.AuthTime / 1000,
+            [AmrClaim] = AmrArray(grant.Amr),
+            [AcrClaim] = AuthenticationMethods.Acr(grant.Amr),
             [ClaimNames.Email] = email,
             [ClaimNames.CodexAuth] = codexAuth.DeepClone(),
         };

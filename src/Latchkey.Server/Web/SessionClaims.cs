@@ -23,12 +23,20 @@ public static class SessionClaims
     /// <summary>The second factor used at sign-in (`totp` or `recovery_code`).</summary>
     public const string MfaMethod = "amr";
 
+    /// <summary>How the session signed in: RFC 8176 `amr` values, space-separated.</summary>
+    public const string Amr = "lk_amr";
+
+    /// <summary>On the pending-MFA cookie: the first factor already proved (`pwd`, or `fed` after single sign-on).</summary>
+    public const string FirstFactor = "lk_first_factor";
+
     /// <summary>The random secret in the cookie; only its SHA-256 digest is stored.</summary>
     public const string SessionSecret = "lk_session";
 
     public static string? GetUserId(ClaimsPrincipal user) => user?.FindFirst(UserId)?.Value;
 
     public static string? GetSessionId(ClaimsPrincipal user) => user?.FindFirst(SessionId)?.Value;
+
+    public static string GetAmr(ClaimsPrincipal user) => user?.FindFirst(Amr)?.Value ?? AuthenticationMethods.Legacy;
 
     public static long GetAuthTime(ClaimsPrincipal user)
         => long.TryParse(user?.FindFirst(AuthTime)?.Value, out var t) ? t : 0;
@@ -56,6 +64,7 @@ public static class SessionClaims
                 new Claim(AuthTime, session.AuthTime.ToString(CultureInfo.InvariantCulture)),
                 new Claim(SessionId, session.Id),
                 new Claim(MfaMethod, session.MfaMethod),
+                new Claim(Amr, session.Amr ?? AuthenticationMethods.Legacy),
             ],
             "session", UserId, null);
         return new ClaimsPrincipal(identity);

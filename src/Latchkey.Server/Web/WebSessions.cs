@@ -23,9 +23,19 @@ public sealed class WebSessions(WebSessionRepository sessions, IOptions<Latchkey
     /// Completes sign-in after both factors: ends any session this browser already had (a new sign-in gets a new
     /// session id, ASVS 5.0 §7.2.4), stores the new session, issues its cookie and drops the pending-MFA one.
     /// </summary>
-    public async Task SignInAsync(HttpContext context, string userId, long authTimeMs, string mfaMethod, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="firstFactor"/> is the amr of the first step; by default the one the pending-MFA cookie names
+    /// (`pwd` after a password, `fed` after single sign-on).
+    /// </remarks>
+    public async Task SignInAsync(HttpContext context, string userId, long authTimeMs, string mfaMethod, CancellationToken cancellationToken, string? firstFactor = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (firstFactor is null)
+        {
+            var pending = await context.AuthenticateAsync(SessionSchemes.MfaPending);
+            firstFactor = pending.Principal?.FindFirst(SessionClaims.FirstFactor)?.Value ?? AuthenticationMethods.Password;
+        }
+
         var previous = await context.AuthenticateAsync(SessionSchemes.Session);
         if (previous.Succeeded && SessionClaims.GetSessionId(previous.Principal!) is { } previousId && SessionClaims.GetUserId(previous.Principal!) is { } previousUser)
         {
@@ -44,6 +54,7 @@ public sealed class WebSessions(WebSessionRepository sessions, IOptions<Latchkey
             LastSeenAt = now.ToUnixTimeMilliseconds(),
             AuthTime = authTimeMs,
             MfaMethod = mfaMethod,
+            Amr = AuthenticationMethods.Combine(firstFactor, mfaMethod),
             Device = UserAgentSummary.Describe(context.Request.Headers.UserAgent.ToString()),
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
         }, cancellationToken);

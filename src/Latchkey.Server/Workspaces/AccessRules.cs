@@ -65,6 +65,14 @@ public static class AccessRules
                     : Refused("Only the person who created an access token can rotate it, because the new token acts as them. Revoke it instead.")),
             ListApiKeys or CreateApiKey or RevokeApiKey => See(caller, action, Permissions.ManageApiKeys) ?? AccessDecision.Allow,
             ReadAuditLog => See(caller, action, Permissions.ReadAuditLog) ?? AccessDecision.Allow,
+            ManageSso => See(caller, action, Permissions.ManagePolicies) ?? AccessDecision.Allow,
+            // Resetting someone's factors changes that member: managers only, an owner's only by an owner, and never
+            // one's own here (that is done on the Security page, after proving the factor).
+            ResetMemberMfa => See(caller, action, Permissions.ReadMembers)
+                ?? Do(caller, Permissions.ManageMembers, "Only owners and admins can reset a member's two-factor authentication.")
+                ?? OwnersOnlyChangedByOwners(caller, target)
+                ?? (target.MemberUserId == caller.UserId ? Refused("Reset your own two-factor authentication on your Security page.") : null)
+                ?? AccessDecision.Allow,
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Every action needs a row in the decision table."),
         };
     }
@@ -73,7 +81,7 @@ public static class AccessRules
     public static string Noun(WorkspaceAction action) => action switch
     {
         ListMembers or InviteMember => "Members",
-        ChangeMemberRole or RemoveMember => "Member",
+        ChangeMemberRole or RemoveMember or ResetMemberMfa => "Member",
         ListInvitations => "Invitations",
         RevokeInvitation => "Invitation",
         ListRoles or SaveRole => "Roles",
@@ -84,6 +92,7 @@ public static class AccessRules
         ListApiKeys or CreateApiKey => "API keys",
         RevokeApiKey => "API key",
         ReadAuditLog => "Audit log",
+        ManageSso => "Single sign-on",
         UseLocally or SignInWithDevice => "Workspace",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };

@@ -11,6 +11,9 @@ public sealed record AccessTarget
     /// <summary>The person an access token belongs to (it authenticates as them).</summary>
     public string? CredentialOwnerId { get; init; }
 
+    /// <summary>The member being changed, when it matters who they are (one's own factors are reset elsewhere).</summary>
+    public string? MemberUserId { get; init; }
+
     /// <summary>The current role of the member being changed or removed.</summary>
     public string? MemberRole { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
 
@@ -7,9 +8,10 @@ namespace Latchkey.Server.Workspaces;
 /// <summary>
 /// Where a local client (the CLI, Codex, the client library) would get or use tokens — authorization, code and device
 /// exchange, refresh, device approval, bearer use — the decision table (<see cref="AccessRules"/>) is asked, and a
-/// denial by the local-access policy is recorded here, the one place that writes <c>local_access.denied</c>.
+/// denial by the local-access policy is recorded here, the one place that writes <c>local_access.denied</c>. Where
+/// tokens are handed out, the MFA rule for local clients (<see cref="CliMfaRule"/>) is asked too.
 /// </summary>
-public sealed class LocalAccessGate(WorkspaceAccessService access, AuditLog audit)
+public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mfaRule, AuditLog audit)
 {
     /// <summary>Null when allowed; otherwise the refusal (403 with the workspace's message), already recorded.</summary>
     public Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
@@ -18,8 +20,20 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, AuditLog audi
     public async Task<ServiceError?> CheckAsync(
         WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
         var decision = AccessRules.Decide(await access.GetAsync(userId, workspaceId, cancellationToken), action, target);
-        return await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken);
+        var refusal = await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken);
+
+        // Then the MFA rule where a local client would be handed tokens: an account with a password and no second factor
+        // gets none, however it signed in (audited as mfa.required_refusal).
+        if (refusal is null && action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient
+            && await mfaRule.CheckAsync(userId, cancellationToken) is { } mfa)
+        {
+            await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+            return mfa;
+        }
+
+        return refusal;
     }
 
     /// <summary>For callers that decided from rows they already hold (the refresh grant, the bearer front door).</summary>

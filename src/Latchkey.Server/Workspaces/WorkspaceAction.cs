@@ -27,6 +27,12 @@ public enum WorkspaceAction
     RevokeApiKey,
     ReadAuditLog,
 
+    /// <summary>Claim email domains for single sign-on, require it, set the just-in-time role; see members' sign-in methods.</summary>
+    ManageSso,
+
+    /// <summary>Remove another member's second factors (they enrol again at their next sign-in).</summary>
+    ResetMemberMfa,
+
     /// <summary>Use the CLI, Codex, the client library, an `at-` token or the gateway as this workspace's member.</summary>
     UseLocally,
 

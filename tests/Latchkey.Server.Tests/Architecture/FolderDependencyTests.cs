@@ -20,6 +20,8 @@ public sealed partial class FolderDependencyTests
         ["Accounts"] = 3,
         ["Workspaces"] = 4,
         ["OAuth"] = 5,
+        // Single sign-on: upstream identities, linking, SSO domains. Beside OAuth: neither needs the other.
+        ["Sso"] = 5,
         ["Api"] = 7,
         ["Codex"] = 7,
         ["Gateway"] = 7,

@@ -96,7 +96,7 @@ public abstract class DeviceFlowTests(DatabaseEngine engine) : ServerTest(engine
     private async Task ApproveAsync(string userCode, TestUser user)
         => Assert.True(await Factory.Get<Latchkey.Server.Storage.Repositories.DeviceCodeRepository>().TryDecideAsync(
             Latchkey.Protocol.Tokens.SecretDigest.Compute(Latchkey.Server.OAuth.UserCodes.Normalize(userCode)!), "approved", user.Id, user.WorkspaceId,
-            Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None));
+            Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), null, Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None));
 
     [Fact]
     public async Task ConcurrentPollsOfAnApprovedCode_ExactlyOneGrant_Rfc8628Section3_5()

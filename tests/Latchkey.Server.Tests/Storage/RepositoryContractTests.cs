@@ -230,8 +230,8 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         Assert.True(await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "d", UserCodeHash = "u", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None));
         Assert.False(await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "d2", UserCodeHash = "u", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None));
 
-        Assert.True(await devices.TryDecideAsync("u", DeviceCodeRow.Approved, "user", "ws", 1, 10, CancellationToken.None));
-        Assert.False(await devices.TryDecideAsync("u", DeviceCodeRow.Denied, "user", null, 1, 11, CancellationToken.None));
+        Assert.True(await devices.TryDecideAsync("u", DeviceCodeRow.Approved, "user", "ws", 1, "pwd otp mfa", 10, CancellationToken.None));
+        Assert.False(await devices.TryDecideAsync("u", DeviceCodeRow.Denied, "user", null, 1, null, 11, CancellationToken.None));
         Assert.True(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
         Assert.False(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
     }
@@ -242,7 +242,7 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         var devices = new DeviceCodeRepository(Db);
         await devices.TryCreateAsync(new DeviceCodeRow { DeviceCodeHash = "x", UserCodeHash = "xu", ClientId = "c", Scope = "openid", ExpiresAt = 1000, IntervalSeconds = 5, Status = DeviceCodeRow.Pending }, CancellationToken.None);
 
-        Assert.False(await devices.TryDecideAsync("xu", DeviceCodeRow.Approved, "user", "ws", 1, 1000, CancellationToken.None));
+        Assert.False(await devices.TryDecideAsync("xu", DeviceCodeRow.Approved, "user", "ws", 1, null, 1000, CancellationToken.None));
     }
 
     [Fact]

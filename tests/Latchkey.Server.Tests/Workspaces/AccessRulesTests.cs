@@ -92,6 +92,35 @@ public sealed class AccessRulesTests
         Assert.Equal(access.Has(Permissions.ManageAccessTokens), access.Decide(RevokeAccessToken, AccessTarget.AnotherPersonsToken).IsAllowed);
     }
 
+    [Theory]
+    [InlineData("owner", "member", "Allowed")]
+    [InlineData("owner", "owner", "Allowed")]
+    [InlineData("admin", "member", "Allowed")]
+    [InlineData("admin", "owner", "Refused")]
+    [InlineData("auditor", "member", "Refused")]
+    [InlineData("member", "member", "Hidden")]
+    [InlineData("outsider", "member", "Hidden")]
+    public void Resetting_a_members_two_factor_is_for_managers_and_an_owners_only_for_owners(string actor, string targetRole, string outcome)
+    {
+        var decision = AccessRules.Decide(Actor(actor), ResetMemberMfa, new AccessTarget { MemberUserId = "usr_target", MemberRole = targetRole });
+        Assert.Equal(Enum.Parse<AccessOutcome>(outcome), decision.Outcome);
+    }
+
+    [Fact]
+    public void Nobody_resets_their_own_two_factor_from_the_console()
+    {
+        var owner = Actor("owner")!;
+        Assert.Equal(AccessOutcome.Refused, owner.Decide(ResetMemberMfa, new AccessTarget { MemberUserId = owner.UserId, MemberRole = WorkspaceRoles.Owner }).Outcome);
+    }
+
+    [Theory]
+    [InlineData("owner", true)]
+    [InlineData("admin", true)]
+    [InlineData("auditor", false)]
+    [InlineData("member", false)]
+    public void Single_sign_on_settings_are_for_owners_and_admins(string actor, bool allowed)
+        => Assert.Equal(allowed, Actor(actor)!.May(ManageSso));
+
     [Fact]
     public void Local_use_follows_the_policy_for_members_and_never_binds_owners_or_admins()
     {

@@ -1,5 +1,9 @@
 using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Audit;
+using Latchkey.Server.Configuration;
+using Latchkey.Server.Sso;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -9,8 +13,14 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Latchkey.Server.Pages.Account;
 
 [EnableRateLimiting("signin")]
-public sealed class LoginModel(AccountService accounts) : PageModel
+public sealed class LoginModel(AccountService accounts, SsoProviderDirectory providers, SsoDomainService ssoDomains, AuditLog audit) : PageModel
 {
+    /// <summary>The upstream providers offered as "Continue with …" buttons.</summary>
+    public IReadOnlyList<SsoProviderOptions> Providers => providers.All;
+
+    /// <summary>Set when the address's domain requires single sign-on: the page offers only that provider.</summary>
+    public SsoProviderOptions? RequiredProvider { get; private set; }
+
     public string? ReturnUrl { get; private set; }
 
     public string? Email { get; private set; }
@@ -27,6 +37,9 @@ public sealed class LoginModel(AccountService accounts) : PageModel
             "setup" => "Your account is ready. Sign in to set up two-factor authentication.",
             "signed-out" => "You are signed out.",
             "signed-out-everywhere" => "You are signed out everywhere: every browser session and every CLI and app sign-in has ended.",
+            "sso-failed" => "Single sign-on did not complete. Try again, or ask your administrator if it keeps failing.",
+            "sso-cancelled" => "Single sign-on was cancelled at your identity provider.",
+            "sso-unavailable" => "The identity provider cannot be reached right now. Try again in a few minutes.",
             _ => null,
         };
     }
@@ -35,6 +48,18 @@ public sealed class LoginModel(AccountService accounts) : PageModel
     {
         ReturnUrl = SafeReturnUrl(returnUrl);
         Email = email;
+        // A domain that requires single sign-on refuses passwords outright (before any password check), so a password
+        // set on such an account, or guessed, opens nothing; the person is sent to their provider instead.
+        if (await ssoDomains.RequiredProviderAsync(email, cancellationToken) is { } required)
+        {
+            RequiredProvider = required;
+            Error = $"Your organisation requires single sign-on for {EmailAddress.Domain(email)} addresses. Continue with {required.ResolveDisplayName()}; your password is not used here.";
+            await audit.WriteAsync(AuditEventTypes.SsoPasswordRefused, ipAddress: HttpContext.Connection.RemoteIpAddress?.ToString(),
+                detail: new JsonObject { ["domain"] = EmailAddress.Domain(email) }, cancellationToken: cancellationToken);
+            Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Page();
+        }
+
         var result = await accounts.CheckPasswordAsync(email, password, HttpContext.Connection.RemoteIpAddress?.ToString(), cancellationToken);
         switch (result.Outcome)
         {
@@ -59,6 +84,28 @@ public sealed class LoginModel(AccountService accounts) : PageModel
             "pwd", SessionClaims.UserId, null);
         await HttpContext.SignInAsync(SessionSchemes.MfaPending, new ClaimsPrincipal(identity));
         return Redirect(user.TotpSecretProtected is null ? "/account/mfa-setup" : "/account/mfa");
+    }
+
+    /// <summary>Home-realm discovery: the address's domain names the provider to send the person to.</summary>
+    public async Task<IActionResult> OnPostSsoAsync(string? email, string? returnUrl, CancellationToken cancellationToken)
+    {
+        ReturnUrl = SafeReturnUrl(returnUrl);
+        Email = email;
+        if (await ssoDomains.FindVerifiedAsync(email, cancellationToken) is { } domain && providers.Find(domain.Provider) is { } provider)
+        {
+            return Redirect(SsoStartUrl(provider, email));
+        }
+
+        Error = "Single sign-on is not set up for that address. Sign in with your password, or choose your provider below.";
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
+    }
+
+    public string SsoStartUrl(SsoProviderOptions provider, string? loginHint = null)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        var url = $"/account/sso/start/{provider.Name}?returnUrl={Uri.EscapeDataString(ReturnUrl ?? "/")}";
+        return string.IsNullOrWhiteSpace(loginHint) || loginHint.Length > 254 ? url : url + "&login_hint=" + Uri.EscapeDataString(loginHint.Trim());
     }
 
     private string SafeReturnUrl(string? returnUrl) => !string.IsNullOrEmpty(returnUrl) && Url.IsLocalUrl(returnUrl) ? returnUrl : "/";

@@ -91,7 +91,7 @@ public sealed class DeviceModel(
             return Refuse(refusal);
         }
 
-        var decided = await devices.DecideAsync(UserCode!, approve, UserId, approve ? workspaceId : null, SessionClaims.GetAuthTime(User), Ip, cancellationToken);
+        var decided = await devices.DecideAsync(UserCode!, approve, UserId, approve ? workspaceId : null, SessionClaims.GetAuthTime(User), SessionClaims.GetAmr(User), Ip, cancellationToken);
         if (!decided)
         {
             Stage = DeviceStage.Enter;

@@ -93,7 +93,7 @@ public sealed class AuthorizeModel(AuthorizeRequestValidator validator, Authoriz
             return Redirect(codes.BuildErrorRedirect(request.RedirectUri, request.State, new OAuthError(OAuthErrors.AccessDenied, denied.Message)));
         }
 
-        return Redirect(await codes.IssueAsync(request, userId, chosen.WorkspaceId, SessionClaims.GetAuthTime(User), cancellationToken));
+        return Redirect(await codes.IssueAsync(request, userId, chosen.WorkspaceId, SessionClaims.GetAuthTime(User), SessionClaims.GetAmr(User), cancellationToken));
     }
 
     private PageResult ShowError(string message)

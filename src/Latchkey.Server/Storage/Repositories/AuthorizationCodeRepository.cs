@@ -5,13 +5,13 @@ namespace Latchkey.Server.Storage.Repositories;
 
 public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
 {
-    private const string Columns = "code_hash, client_id, user_id, workspace_id, redirect_uri, code_challenge, scope, nonce, auth_time, created_at, expires_at, consumed_at, grant_id";
+    private const string Columns = "code_hash, client_id, user_id, workspace_id, redirect_uri, code_challenge, scope, nonce, auth_time, created_at, expires_at, consumed_at, grant_id, amr";
 
     public async Task CreateAsync(AuthorizationCodeRow code, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO authorization_codes ({Columns}) VALUES (@CodeHash, @ClientId, @UserId, @WorkspaceId, @RedirectUri, @CodeChallenge, @Scope, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, NULL, NULL)",
+            $"INSERT INTO authorization_codes ({Columns}) VALUES (@CodeHash, @ClientId, @UserId, @WorkspaceId, @RedirectUri, @CodeChallenge, @Scope, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, NULL, NULL, @Amr)",
             code, cancellationToken: cancellationToken));
     }
 

@@ -5,7 +5,7 @@ namespace Latchkey.Server.Storage.Repositories;
 
 public sealed class DeviceCodeRepository(IDbConnectionFactory db)
 {
-    private const string Columns = "device_code_hash, user_code_hash, client_id, scope, created_at, expires_at, interval_seconds, last_polled_at, status, user_id, workspace_id, auth_time, decided_at, grant_id";
+    private const string Columns = "device_code_hash, user_code_hash, client_id, scope, created_at, expires_at, interval_seconds, last_polled_at, status, user_id, workspace_id, auth_time, decided_at, grant_id, amr";
 
     /// <summary>False when the user code collides with a live one (the caller draws another).</summary>
     public async Task<bool> TryCreateAsync(DeviceCodeRow row, CancellationToken cancellationToken)
@@ -14,7 +14,7 @@ public sealed class DeviceCodeRepository(IDbConnectionFactory db)
         try
         {
             await c.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO device_codes ({Columns}) VALUES (@DeviceCodeHash, @UserCodeHash, @ClientId, @Scope, @CreatedAt, @ExpiresAt, @IntervalSeconds, NULL, @Status, NULL, NULL, NULL, NULL, NULL)",
+                $"INSERT INTO device_codes ({Columns}) VALUES (@DeviceCodeHash, @UserCodeHash, @ClientId, @Scope, @CreatedAt, @ExpiresAt, @IntervalSeconds, NULL, @Status, NULL, NULL, NULL, NULL, NULL, NULL)",
                 row, cancellationToken: cancellationToken));
             return true;
         }
@@ -47,15 +47,15 @@ public sealed class DeviceCodeRepository(IDbConnectionFactory db)
     }
 
     /// <summary>Approves or denies a pending, unexpired request; false if it was already decided or expired.</summary>
-    public async Task<bool> TryDecideAsync(string userCodeHash, string status, string userId, string? workspaceId, long authTime, long now, CancellationToken cancellationToken)
+    public async Task<bool> TryDecideAsync(string userCodeHash, string status, string userId, string? workspaceId, long authTime, string? amr, long now, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         return await c.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE device_codes SET status = @status, user_id = @userId, workspace_id = @workspaceId, auth_time = @authTime, decided_at = @now
+            UPDATE device_codes SET status = @status, user_id = @userId, workspace_id = @workspaceId, auth_time = @authTime, amr = @amr, decided_at = @now
             WHERE user_code_hash = @userCodeHash AND status = 'pending' AND expires_at > @now
             """,
-            new { userCodeHash, status, userId, workspaceId, authTime, now }, cancellationToken: cancellationToken)) == 1;
+            new { userCodeHash, status, userId, workspaceId, authTime, amr, now }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Exchanges an approved request exactly once.</summary>

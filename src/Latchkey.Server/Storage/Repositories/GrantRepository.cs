@@ -7,7 +7,7 @@ namespace Latchkey.Server.Storage.Repositories;
 /// <summary>Grants and their refresh-token families, with rotation and reuse detection (RFC 9700 §4.14.2).</summary>
 public sealed class GrantRepository(IDbConnectionFactory db)
 {
-    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason";
+    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason, amr";
     private const string TokenColumns = "token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash";
 
     public async Task CreateAsync(GrantRow grant, string refreshTokenHash, long refreshExpiresAt, CancellationToken cancellationToken)
@@ -15,7 +15,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL)",
+            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr)",
             grant, tx, cancellationToken: cancellationToken));
         await InsertTokenAsync(c, tx, refreshTokenHash, grant.Id, grant.CreatedAt, refreshExpiresAt, cancellationToken);
         await tx.CommitAsync(cancellationToken);

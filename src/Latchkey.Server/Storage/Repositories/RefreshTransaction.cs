@@ -17,8 +17,11 @@ public sealed class RefreshTransaction : IAsyncDisposable
         """
         SELECT t.grant_id, t.expires_at, t.consumed_at, t.replaced_by_hash, t.rotated_by_ip,
                s.consumed_at AS successor_consumed_at, s.expires_at AS successor_expires_at,
-               g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.created_at AS grant_created_at, g.revoked_at, g.revoked_reason,
-               u.email, u.email_verified_at, m.role, w.name AS workspace_name, w.plan_type, w.personal_owner_id, w.created_at AS workspace_created_at,
+               g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.amr, g.created_at AS grant_created_at, g.revoked_at, g.revoked_reason,
+               u.email, u.email_verified_at,
+               CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
+               CASE WHEN u.totp_secret_protected IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) THEN 1 ELSE 0 END AS has_mfa,
+               m.role, w.name AS workspace_name, w.plan_type, w.personal_owner_id, w.created_at AS workspace_created_at,
                w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days,
                w.audit_retention_days, w.api_usage_retention_days,
                r.id AS custom_role_id, r.name AS custom_role_name, r.permissions AS custom_role_permissions

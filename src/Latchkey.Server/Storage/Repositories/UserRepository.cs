@@ -36,7 +36,7 @@ public sealed class UserRepository(IDbConnectionFactory db)
         try
         {
             await c.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO users ({Columns}) VALUES (@Id, @Email, @NormalizedEmail, @PasswordHash, @TotpSecretProtected, @TotpEnrolledAt, @LastTotpStep, @CreatedAt)",
+                $"INSERT INTO users ({Columns}, email_verified_at) VALUES (@Id, @Email, @NormalizedEmail, @PasswordHash, @TotpSecretProtected, @TotpEnrolledAt, @LastTotpStep, @CreatedAt, @EmailVerifiedAt)",
                 user, tx, cancellationToken: cancellationToken));
             await c.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO workspaces (id, name, plan_type, personal_owner_id, created_at) VALUES (@Id, @Name, @PlanType, @PersonalOwnerId, @CreatedAt)",
@@ -98,6 +98,34 @@ public sealed class UserRepository(IDbConnectionFactory db)
         return await c.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET email_verified_at = @now WHERE id = @userId AND email_verified_at IS NULL",
             new { userId, now }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>Which sign-in methods the account has, in one query; null when there is no such user.</summary>
+    public async Task<MfaStandingRow?> GetMfaStandingAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<MfaStandingRow>(new CommandDefinition(
+            """
+            SELECT CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
+                   CASE WHEN u.totp_secret_protected IS NOT NULL THEN 1 ELSE 0 END AS has_totp,
+                   (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys,
+                   (SELECT COUNT(*) FROM external_identities e WHERE e.user_id = u.id) AS external_identities
+            FROM users u WHERE u.id = @userId
+            """,
+            new { userId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Removes every second factor (authenticator key, recovery codes, passkeys) in one transaction; false when no such user.</summary>
+    public async Task<bool> ResetMfaAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var changed = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET totp_secret_protected = NULL, totp_enrolled_at = NULL WHERE id = @userId", new { userId }, tx, cancellationToken: cancellationToken));
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM recovery_codes WHERE user_id = @userId", new { userId }, tx, cancellationToken: cancellationToken));
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM passkeys WHERE user_id = @userId", new { userId }, tx, cancellationToken: cancellationToken));
+        await tx.CommitAsync(cancellationToken);
+        return changed == 1;
     }
 
     /// <summary>Sets or clears <c>disabled_at</c>; false if the user does not exist or already was in that state.</summary>

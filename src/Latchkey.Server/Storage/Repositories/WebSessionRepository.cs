@@ -6,13 +6,13 @@ namespace Latchkey.Server.Storage.Repositories;
 /// <summary>Server-side web sessions: created at sign-in, checked on every request, ended by logout or by the user.</summary>
 public sealed class WebSessionRepository(IDbConnectionFactory db)
 {
-    private const string Columns = "id, token_hash, user_id, created_at, expires_at, last_seen_at, auth_time, mfa_method, device, ip_address, ended_at, ended_reason";
+    private const string Columns = "id, token_hash, user_id, created_at, expires_at, last_seen_at, auth_time, mfa_method, device, ip_address, ended_at, ended_reason, amr";
 
     public async Task CreateAsync(WebSessionRow session, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO web_sessions ({Columns}) VALUES (@Id, @TokenHash, @UserId, @CreatedAt, @ExpiresAt, @LastSeenAt, @AuthTime, @MfaMethod, @Device, @IpAddress, NULL, NULL)",
+            $"INSERT INTO web_sessions ({Columns}) VALUES (@Id, @TokenHash, @UserId, @CreatedAt, @ExpiresAt, @LastSeenAt, @AuthTime, @MfaMethod, @Device, @IpAddress, NULL, NULL, @Amr)",
             session, cancellationToken: cancellationToken));
     }
 
@@ -22,7 +22,7 @@ public sealed class WebSessionRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         return await c.QuerySingleOrDefaultAsync<ValidWebSession>(new CommandDefinition(
             """
-            SELECT s.id, s.user_id, u.email, s.auth_time, s.mfa_method, s.expires_at, s.last_seen_at
+            SELECT s.id, s.user_id, u.email, s.auth_time, s.mfa_method, s.amr, s.expires_at, s.last_seen_at
             FROM web_sessions s JOIN users u ON u.id = s.user_id
             WHERE s.token_hash = @tokenHash AND s.ended_at IS NULL AND s.expires_at > @now
             """,

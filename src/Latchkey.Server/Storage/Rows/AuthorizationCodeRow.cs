@@ -27,4 +27,7 @@ public sealed record AuthorizationCodeRow
     public long? ConsumedAt { get; init; }
 
     public string? GrantId { get; init; }
+
+    /// <summary>RFC 8176 `amr` values of the sign-in, space-separated; null on rows from before they were stored.</summary>
+    public string? Amr { get; init; }
 }

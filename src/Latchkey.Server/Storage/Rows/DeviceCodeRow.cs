@@ -34,4 +34,7 @@ public sealed record DeviceCodeRow
     public long? DecidedAt { get; init; }
 
     public string? GrantId { get; init; }
+
+    /// <summary>RFC 8176 `amr` values of the sign-in, space-separated; null on rows from before they were stored.</summary>
+    public string? Amr { get; init; }
 }

@@ -20,4 +20,7 @@ public sealed record GrantRow
     public long? RevokedAt { get; init; }
 
     public string? RevokedReason { get; init; }
+
+    /// <summary>RFC 8176 `amr` values of the sign-in, space-separated; null on rows from before they were stored.</summary>
+    public string? Amr { get; init; }
 }

@@ -30,6 +30,14 @@ public sealed record RefreshContextRow
 
     public long AuthTime { get; init; }
 
+    public string? Amr { get; init; }
+
+    /// <summary>The account has a password (the MFA rule for local clients, <c>CliMfaRule</c>).</summary>
+    public bool HasPassword { get; init; }
+
+    /// <summary>The account has a second factor (an authenticator key or a passkey).</summary>
+    public bool HasMfa { get; init; }
+
     public long GrantCreatedAt { get; init; }
 
     public long? RevokedAt { get; init; }
@@ -76,6 +84,7 @@ public sealed record RefreshContextRow
         ClientId = ClientId,
         Scope = Scope,
         AuthTime = AuthTime,
+        Amr = Amr,
         CreatedAt = GrantCreatedAt,
         RevokedAt = RevokedAt,
         RevokedReason = RevokedReason,

@@ -24,6 +24,9 @@ public sealed record UserRow
     /// <summary>When the address was verified (Unix ms), or null: only then is `email_verified` true (OIDC Core §5.1).</summary>
     public long? EmailVerifiedAt { get; init; }
 
+    /// <summary>An account made through single sign-on has no password (the stored hash is empty).</summary>
+    public bool HasPassword => PasswordHash.Length > 0;
+
     /// <summary>When an operator disabled the account (Unix ms), or null. A disabled account cannot sign in.</summary>
     public long? DisabledAt { get; init; }
 }

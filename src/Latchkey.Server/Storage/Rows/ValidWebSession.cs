@@ -13,6 +13,8 @@ public sealed record ValidWebSession
 
     public required string MfaMethod { get; init; }
 
+    public string? Amr { get; init; }
+
     public long ExpiresAt { get; init; }
 
     public long LastSeenAt { get; init; }

@@ -21,6 +21,9 @@ public sealed record WebSessionRow
     /// <summary>The second factor used: `totp` or `recovery_code`.</summary>
     public required string MfaMethod { get; init; }
 
+    /// <summary>RFC 8176 `amr` values, space-separated (null on sessions from before they were stored).</summary>
+    public string? Amr { get; init; }
+
     /// <summary>A short "Browser on OS" summary of the User-Agent, never the raw header.</summary>
     public string? Device { get; init; }
 
