@@ -14,18 +14,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly TaskCompletionSource<string?> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? setupLink;
 
-    private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment, string? workingDirectory)
+    private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment, string? workingDirectory, ServerLaunch launch)
     {
         Port = port;
         DataDirectory = dataDirectory;
-        var start = new ProcessStartInfo("dotnet")
+        // Pinned with taskset (which execs, so the pid is the server's) when the bench keeps it off the load generator's core.
+        var start = new ProcessStartInfo(launch.Cpus is null ? "dotnet" : "taskset")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in new[] { RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory })
+        var prefix = launch.Cpus is null ? [] : new[] { "-c", launch.Cpus, "dotnet" };
+        foreach (var a in prefix.Concat([launch.ServerDll ?? RepositoryPaths.ServerDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory]))
         {
             start.ArgumentList.Add(a);
         }
@@ -75,11 +77,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartAsync(IDictionary<string, string>? environment = null)
         => StartAsync(Directory.CreateTempSubdirectory("latchkey-e2e-").FullName, environment);
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? workingDirectory = null, ServerLaunch? launch = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>(), workingDirectory);
+            var server = new ServerProcess(FreePort(), dataDirectory, environment ?? new Dictionary<string, string>(), workingDirectory, launch ?? new ServerLaunch());
             server.process.Start();
             server.process.BeginOutputReadLine();
             server.process.BeginErrorReadLine();

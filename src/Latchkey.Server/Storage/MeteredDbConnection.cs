@@ -9,10 +9,18 @@ namespace Latchkey.Server.Storage;
 /// A connection that records, when disposed, how long the repository held it (see
 /// <see cref="ServerMetrics.DatabaseOperation"/>). Everything else goes straight to the provider's connection:
 /// commands and transactions are the provider's own, so Dapper and the providers' exceptions behave as before.
+/// With a <paramref name="writeGate"/> (SQLite: one writer at a time), beginning a transaction first waits its turn
+/// at the gate and the turn ends when the connection is disposed, so writers queue in order instead of sleeping in
+/// SQLite's busy handler and retrying (which starves some of them for seconds under load).
 /// </summary>
-internal sealed class MeteredDbConnection(DbConnection inner, string engine, long startTimestamp) : DbConnection
+internal sealed class MeteredDbConnection(DbConnection inner, string engine, long startTimestamp, SemaphoreSlim? writeGate = null) : DbConnection
 {
+    // Past this wait the transaction goes ahead without its turn and SQLite's own busy timeout decides, as it did
+    // before the gate: a code path that (wrongly) nests two write transactions fails as before rather than hanging.
+    private static readonly TimeSpan GateTimeout = TimeSpan.FromMilliseconds(SqliteConnectionFactory.BusyTimeoutMilliseconds);
+
     private bool recorded;
+    private bool holdsGate;
 
     [AllowNull]
     public override string ConnectionString
@@ -37,10 +45,25 @@ internal sealed class MeteredDbConnection(DbConnection inner, string engine, lon
 
     public override Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
 
-    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => inner.BeginTransaction(isolationLevel);
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel)
+    {
+        if (writeGate is not null && !holdsGate)
+        {
+            holdsGate = writeGate.Wait(GateTimeout);
+        }
 
-    protected override ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
-        => inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+        return inner.BeginTransaction(isolationLevel);
+    }
+
+    protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
+    {
+        if (writeGate is not null && !holdsGate)
+        {
+            holdsGate = await writeGate.WaitAsync(GateTimeout, cancellationToken);
+        }
+
+        return await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+    }
 
     protected override DbCommand CreateDbCommand() => inner.CreateCommand();
 
@@ -49,6 +72,7 @@ internal sealed class MeteredDbConnection(DbConnection inner, string engine, lon
         if (disposing)
         {
             inner.Dispose();
+            ReleaseGate();
             Record();
         }
 
@@ -58,8 +82,18 @@ internal sealed class MeteredDbConnection(DbConnection inner, string engine, lon
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync();
+        ReleaseGate();
         Record();
         await base.DisposeAsync();
+    }
+
+    private void ReleaseGate()
+    {
+        if (holdsGate)
+        {
+            holdsGate = false;
+            writeGate!.Release();
+        }
     }
 
     private void Record()

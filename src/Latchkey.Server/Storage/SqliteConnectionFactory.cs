@@ -7,7 +7,9 @@ namespace Latchkey.Server.Storage;
 /// Embedded SQLite (Microsoft.Data.Sqlite with its bundled, current SQLite; WAL mode set by the migrator,
 /// foreign keys on, waits rather than failing when another writer holds the lock).
 /// </summary>
+#pragma warning disable CA1001 // The gate's SemaphoreSlim holds no kernel handle unless AvailableWaitHandle is read (it never is); disposing it under connections still in flight would only turn their release into an exception.
 public sealed class SqliteConnectionFactory : IDbConnectionFactory
+#pragma warning restore CA1001
 {
     /// <summary>How long a statement waits for another connection's write lock before failing with SQLITE_BUSY.</summary>
     public const int BusyTimeoutMilliseconds = 10_000;
@@ -20,6 +22,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
         "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
     private readonly string connectionString;
+
+    // One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.
+    private readonly SemaphoreSlim writeGate = new(1, 1);
 
     public SqliteConnectionFactory(string connectionString)
     {
@@ -46,7 +51,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
             using var command = connection.CreateCommand();
             command.CommandText = ConnectionPragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
-            return new MeteredDbConnection(connection, "sqlite", started);
+            return new MeteredDbConnection(connection, "sqlite", started, writeGate);
         }
         catch
         {

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Latchkey.Tests.Fakes;
+using Npgsql;
+
+namespace Latchkey.EndToEnd.Tests.Bench;
+
+/// <summary>
+/// Latchkey (SQLite and PostgreSQL) and node oidc-provider measured side by side in one run, the same load against
+/// each, workload by workload, so the ratios are read from one machine at one time. Run by bench/run.sh
+/// (LATCHKEY_BENCH=1); skipped otherwise, since timing on a shared machine is a figure to read, not a pass/fail rule.
+/// </summary>
+public sealed class SideBySideBenchmark
+{
+    private static readonly string Artifacts = Path.Combine(RepositoryPaths.Root, "artifacts", "bench");
+
+    [Fact]
+    public async Task Side_by_side_with_oidc_provider()
+    {
+        Assert.SkipUnless(Environment.GetEnvironmentVariable("LATCHKEY_BENCH") == "1", "Set LATCHKEY_BENCH=1 (bench/run.sh) to measure.");
+        var quick = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_QUICK") == "1";
+        var only = (Environment.GetEnvironmentVariable("LATCHKEY_BENCH_ONLY") ?? "refresh,code,device,bearer,gateway,growth,cold").Split(',');
+        var duration = TimeSpan.FromSeconds(quick ? 8 : 20);
+        var work = new Workloads(duration, TimeSpan.FromSeconds(quick ? 1 : 3));
+        var cpus = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_CPUS") is { Length: > 0 } c ? c : null;
+        var published = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_DLL") is { Length: > 0 } d ? d : null;
+        var launch = new ServerLaunch(published, cpus);
+        Directory.CreateDirectory(Artifacts);
+        var report = new BenchReport();
+
+        await using var upstream = await FakeResponsesUpstream.StartAsync();
+        upstream.EventDelay = TimeSpan.Zero;
+        var targets = new List<IBenchTarget> { await LatchkeyTarget.StartAsync("Latchkey SQLite", launch, upstream) };
+        var postgres = Environment.GetEnvironmentVariable("LATCHKEY_TEST_POSTGRES");
+        string? database = null;
+        if (!string.IsNullOrEmpty(postgres))
+        {
+            database = await CreateDatabaseAsync(postgres);
+            targets.Add(await LatchkeyTarget.StartAsync("Latchkey PostgreSQL", launch, upstream, new Dictionary<string, string>
+            {
+                ["Latchkey__Database__Provider"] = "postgres",
+                ["Latchkey__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString,
+            }));
+        }
+        else
+        {
+            report.Notes.Add("PostgreSQL not measured: LATCHKEY_TEST_POSTGRES was not set.");
+        }
+
+        targets.Add(await OidcProviderTarget.StartAsync(cpus));
+        try
+        {
+            // Workload by workload, each target in turn, so a noisy minute on the shared machine hits one workload, not one server.
+            async Task Each(string section, Func<IBenchTarget, Task<Measurement?>> measure)
+            {
+                if (!only.Contains(section))
+                {
+                    return;
+                }
+
+                foreach (var target in targets)
+                {
+                    if (await measure(target) is { } m)
+                    {
+                        report.Measurements.Add(m);
+                        Progress($"{m.Work} | {m.Target}: {m.RequestsPerSecond:0} req/s p50 {m.P50Ms:0.0} p99 {m.P99Ms:0.0} max {m.MaxMs:0} errors {m.Errors} {m.FirstError}");
+                    }
+                }
+            }
+
+            await Each("refresh", async t => await work.RefreshAsync(t, 16, "refresh grants, 16 chains"));
+            await Each("refresh", async t => await work.RefreshAsync(t, 64, "refresh grants, 64 chains"));
+            await Each("code", async t => await work.CodeExchangeAsync(t, 16, quick ? 2_000 : 6_000));
+            await Each("device", async t => await work.DeviceAsync(t, 4));
+            await Each("bearer", async t => await work.BearerGetAsync(t, t.UserInfoPath, 64, "userinfo with a bearer, 64"));
+            await Each("bearer", async t => t is LatchkeyTarget ? await work.BearerGetAsync(t, "/api/v1/me", 64, "/api/v1/me with a bearer, 64") : null);
+            await Each("gateway", async t => t is LatchkeyTarget ? await work.BearerGetAsync(t, "/v1/models", 64, "gateway GET /v1/models, 64") : null);
+            if (only.Contains("gateway"))
+            {
+                foreach (var target in targets.OfType<LatchkeyTarget>())
+                {
+                    var (direct, gateway) = await GatewayOverhead.MeasureAsync(target, upstream, duration);
+                    report.Measurements.Add(direct);
+                    report.Measurements.Add(gateway);
+                    report.Notes.Add($"Gateway overhead over calling the upstream directly ({target.Name}): p50 {gateway.P50Ms - direct.P50Ms:+0.00;-0.00} ms, p99 {gateway.P99Ms - direct.P99Ms:+0.00;-0.00} ms.");
+                    Progress(report.Notes[^1]);
+                }
+            }
+
+            if (only.Contains("growth"))
+            {
+                await GrowthAsync((LatchkeyTarget)targets[0], work, report, quick);
+            }
+        }
+        finally
+        {
+            foreach (var target in targets)
+            {
+                await target.DisposeAsync();
+            }
+
+            if (database is not null)
+            {
+                await DropDatabaseAsync(postgres!, database);
+            }
+        }
+
+        if (only.Contains("cold"))
+        {
+            var runs = quick ? 2 : 3;
+            report.ColdStarts.Add(("JIT (dotnet build)", await ColdStart.MeasureAsync(new ServerLaunch(null, cpus), runs)));
+            if (published is not null)
+            {
+                report.ColdStarts.Add(("ReadyToRun (dotnet publish)", await ColdStart.MeasureAsync(launch, runs)));
+            }
+        }
+
+        var header = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_HEADER") ?? "Measured outside bench/run.sh.";
+        var rendered = report.Render(header);
+        await File.WriteAllTextAsync(Path.Combine(Artifacts, "results.md"), rendered);
+        if (Environment.GetEnvironmentVariable("LATCHKEY_BENCH_README") is { Length: > 0 } readme)
+        {
+            BenchReport.WriteInto(readme, rendered);
+        }
+    }
+
+    private static async Task GrowthAsync(LatchkeyTarget target, Workloads work, BenchReport report, bool quick)
+    {
+        var database = Path.Combine(target.Server.DataDirectory, "latchkey.db");
+        var budget = TimeSpan.FromSeconds(quick ? 60 : 180);
+        foreach (var wanted in new long[] { 1_000, 100_000, 1_000_000 })
+        {
+            var started = Stopwatch.GetTimestamp();
+            var have = GrowthSeeder.SeedTo(database, wanted, budget);
+            var seeding = Stopwatch.GetElapsedTime(started);
+            if (have < wanted)
+            {
+                report.Notes.Add($"Growth stopped at {have:N0} stored grants: seeding toward {wanted:N0} did not finish within {budget.TotalSeconds:0} s on this machine.");
+                Progress(report.Notes[^1]);
+                break;
+            }
+
+            var m = await work.RefreshAsync(target, 16, $"refresh, 16 chains, {wanted:N0} grants");
+            report.Growth.Add((wanted, m, seeding.TotalSeconds));
+            Progress($"growth {wanted:N0}: {m.RequestsPerSecond:0} req/s p50 {m.P50Ms:0.0} p99 {m.P99Ms:0.0} (seeded in {seeding.TotalSeconds:0} s)");
+        }
+    }
+
+    private static void Progress(string line)
+        => File.AppendAllText(Path.Combine(Artifacts, "progress.log"), $"{DateTime.UtcNow:HH:mm:ss} {line}\n");
+
+    private static async Task<string> CreateDatabaseAsync(string admin)
+    {
+        var name = "lk_bench_" + Guid.NewGuid().ToString("N");
+        await using var c = new NpgsqlConnection(admin);
+        await c.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", c);
+        await create.ExecuteNonQueryAsync();
+        return name;
+    }
+
+    private static async Task DropDatabaseAsync(string admin, string name)
+    {
+        await using var c = new NpgsqlConnection(admin);
+        await c.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", c);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
