@@ -15,6 +15,13 @@ public sealed class AuditRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(InsertSql, row, cancellationToken: cancellationToken));
     }
 
+    /// <summary>An event written inside the caller's transaction, so it commits (or not) with the change it records.</summary>
+    public Task AppendAsync(WriteTransaction tx, AuditEventRow row)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        return tx.ExecuteAsync(InsertSql, row);
+    }
+
     public Task<IReadOnlyList<AuditEventRow>> QueryAsync(string? eventType, string? userId, int limit, CancellationToken cancellationToken)
         => SearchAsync(new AuditQuery { EventType = eventType, UserId = userId, Limit = limit }, cancellationToken);
 
