@@ -129,6 +129,8 @@ public static class ServerServiceCollectionExtensions
 
     private static void AddLatchkeyAccounts(this IServiceCollection services)
     {
+        services.AddSingleton<BackgroundAuditWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackgroundAuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountDisabling>();

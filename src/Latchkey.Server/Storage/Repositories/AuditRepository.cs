@@ -15,6 +15,14 @@ public sealed class AuditRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(InsertSql, row, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Several events in one transaction (one commit), for the background writer's batches.</summary>
+    public async Task AppendBatchAsync(IReadOnlyList<AuditEventRow> rows, CancellationToken cancellationToken)
+    {
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        await tx.ExecuteAsync(InsertSql, rows);
+        await tx.CommitAsync();
+    }
+
     /// <summary>An event written inside the caller's transaction, so it commits (or not) with the change it records.</summary>
     public Task AppendAsync(WriteTransaction tx, AuditEventRow row)
     {
