@@ -134,6 +134,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountDisabling>();
+        services.AddSingleton<PasswordHashing>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<CliMfaRule>();
         services.AddSingleton<WorkspaceAccessService>();
