@@ -7,7 +7,7 @@ namespace Latchkey.Server.Storage.Repositories;
 /// <summary>Grants and their refresh-token families, with rotation and reuse detection (RFC 9700 §4.14.2).</summary>
 public sealed class GrantRepository(IDbConnectionFactory db)
 {
-    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason, amr";
+    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason, amr, device";
     private const string TokenColumns = "token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash";
 
     public async Task CreateAsync(GrantRow grant, string refreshTokenHash, long refreshExpiresAt, CancellationToken cancellationToken)
@@ -15,7 +15,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr)",
+            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device)",
             grant, tx, cancellationToken: cancellationToken));
         await InsertTokenAsync(c, tx, refreshTokenHash, grant.Id, grant.CreatedAt, refreshExpiresAt, cancellationToken);
         await tx.CommitAsync(cancellationToken);
@@ -52,7 +52,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         return (await c.QueryAsync<SignInGrantRow>(new CommandDefinition(
             """
-            SELECT g.id, g.client_id, g.workspace_id, g.created_at, g.first_used_at,
+            SELECT g.id, g.client_id, g.workspace_id, g.created_at, g.first_used_at, g.device,
               (SELECT MAX(t.created_at) FROM refresh_tokens t WHERE t.grant_id = g.id) AS last_used_at,
               (SELECT a.ip_address FROM audit_events a
                WHERE a.user_id = g.user_id AND a.event_type = 'grant.created' AND a.detail LIKE '%"grant_id":"' || g.id || '"%'
