@@ -11,7 +11,7 @@ namespace Latchkey.Server.OAuth;
 /// <summary>The device_code grant: polling responses of RFC 8628 §3.5.</summary>
 public sealed class DeviceCodeGrant(IDbConnectionFactory db, DeviceCodeRepository deviceCodes, TokenIssuer issuer, LocalAccessGate localAccess, TimeProvider time)
 {
-    public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, string device, CancellationToken cancellationToken)
     {
         var deviceCode = p["device_code"];
         if (deviceCode is null)
@@ -66,7 +66,7 @@ public sealed class DeviceCodeGrant(IDbConnectionFactory db, DeviceCodeRepositor
                 return (null, OAuthError.InvalidGrant("The device code was already used."));
             }
 
-            issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, ip, grantId, row.Amr);
+            issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, ip, grantId, row.Amr, device);
             await tx.CommitAsync();
         }
 

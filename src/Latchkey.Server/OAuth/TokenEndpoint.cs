@@ -6,6 +6,7 @@ using Latchkey.Server.Common;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
+using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.OAuth;
@@ -41,12 +42,14 @@ public sealed class TokenEndpoint(
         }
 
         var ip = context.Connection.RemoteIpAddress?.ToString();
+        // Which program signs in, kept on a new grant so the Security page can tell sign-ins apart.
+        var device = UserAgentSummary.Describe(context.Request.Headers.UserAgent.ToString(), unknown: "Unknown program");
         var outcome = p["grant_type"] switch
         {
             null => (null, OAuthError.InvalidRequest("grant_type is required.")),
-            GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, cancellationToken),
+            GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, device, cancellationToken),
             GrantTypes.RefreshToken => await refreshGrant.HandleAsync(client, p, ip, cancellationToken),
-            GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, cancellationToken),
+            GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, device, cancellationToken),
             GrantTypes.TokenExchange => await exchangeGrant.HandleAsync(client, p, ip, cancellationToken),
             _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code, token-exchange.")),
         };
@@ -58,7 +61,7 @@ public sealed class TokenEndpoint(
         return outcome.Response is not null ? OAuthResponses.Json(outcome.Response) : OAuthResponses.Error(outcome.Error!, p.IsJson);
     }
 
-    private async Task<(JsonObject? Response, OAuthError? Error)> ExchangeCodeAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    private async Task<(JsonObject? Response, OAuthError? Error)> ExchangeCodeAsync(RegisteredClient client, OAuthParameters p, string? ip, string device, CancellationToken cancellationToken)
     {
         var code = p["code"];
         if (code is null || p["redirect_uri"] is null || p["code_verifier"] is null)
@@ -112,7 +115,7 @@ public sealed class TokenEndpoint(
 
         // One transaction, one commit: the code consumed with the grant made from it, its refresh token and its audit
         // event. Losing the race to a concurrent exchange of the same code rolls this one back and counts as a replay.
-        var issued = await ConsumeAndCreateGrantAsync(client, row, codeHash, now, ip, cancellationToken);
+        var issued = await ConsumeAndCreateGrantAsync(client, row, codeHash, now, ip, device, cancellationToken);
         if (issued is null)
         {
             var raced = await codes.FindAsync(codeHash, cancellationToken);
@@ -123,7 +126,7 @@ public sealed class TokenEndpoint(
         return (await issuer.BuildResponseAsync(issued.Grant, issued.RefreshToken, row.Nonce, cancellationToken), null);
     }
 
-    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, AuthorizationCodeRow row, string codeHash, long now, string? ip, CancellationToken cancellationToken)
+    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, AuthorizationCodeRow row, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
         var grantId = TokenIssuer.NewGrantId();
@@ -132,7 +135,7 @@ public sealed class TokenEndpoint(
             return null;
         }
 
-        var issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, ip, grantId, row.Amr);
+        var issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, ip, grantId, row.Amr, device);
         await tx.CommitAsync();
         return issued;
     }

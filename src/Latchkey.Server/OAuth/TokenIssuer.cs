@@ -40,7 +40,7 @@ public sealed class TokenIssuer(
     /// The caller commits, then answers with <see cref="BuildResponseAsync"/>.
     /// </summary>
     public async Task<IssuedGrant> CreateGrantAsync(
-        WriteTransaction tx, string clientId, string userId, string workspaceId, string scope, long authTime, string? ipAddress, string grantId, string? amr)
+        WriteTransaction tx, string clientId, string userId, string workspaceId, string scope, long authTime, string? ipAddress, string grantId, string? amr, string? device)
     {
         var now = time.GetUtcNow();
         var refreshToken = SecretDigest.NewOpaqueSecret();
@@ -53,6 +53,7 @@ public sealed class TokenIssuer(
             Scope = scope,
             AuthTime = authTime,
             Amr = amr,
+            Device = device,
             CreatedAt = now.ToUnixTimeMilliseconds(),
         };
         await grants.CreateAsync(tx, grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds());

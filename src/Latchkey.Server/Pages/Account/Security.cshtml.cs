@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Account;
 
@@ -24,6 +26,7 @@ public sealed class SecurityModel(
     WorkspaceRepository workspaces,
     ClientRegistry clients,
     AuditLog audit,
+    IOptions<LatchkeyServerOptions> options,
     TimeProvider time) : PageModel
 {
     private IReadOnlyList<MembershipRow> memberships = [];
@@ -44,6 +47,13 @@ public sealed class SecurityModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>The question asked before signing a session or an app out (same pattern as the console's revokes).</summary>
+    public Confirmation? Confirm { get; private set; }
+
+    public DateTimeOffset Now { get; } = time.GetUtcNow();
+
+    public TokenLifetimeOptions Lifetimes => options.Value.Lifetimes;
+
     [TempData]
     public string? Notice { get; set; }
 
@@ -55,7 +65,25 @@ public sealed class SecurityModel(
 
     public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    /// <summary>The page; with `confirm=signout&amp;grantId=…` or `confirm=endsession&amp;sessionId=…` it first asks.</summary>
+    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (confirm == "signout" && SignIns.FirstOrDefault(g => g.Id == grantId) is { } grant)
+        {
+            Confirm = new Confirmation("revoke", $"Sign out {grant.Device ?? ClientName(grant.ClientId)} ({ClientName(grant.ClientId)}, {WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
+                "It will have to sign in again; its tokens stop working at once.", "Sign out this application", new Dictionary<string, string> { ["grantId"] = grant.Id });
+        }
+        else if (confirm == "endsession" && WebSessions.FirstOrDefault(s => s.Id == sessionId) is { } session)
+        {
+            Confirm = session.Id == CurrentSessionId
+                ? new Confirmation("endsession", "Sign out of this browser?", "You will need your password and second factor to sign in again.", "Sign out", new Dictionary<string, string> { ["sessionId"] = session.Id })
+                : new Confirmation("endsession", $"Sign out {session.Device}{(session.IpAddress is null ? string.Empty : " at " + session.IpAddress)}, last seen {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(session.LastSeenAt), Now)}?",
+                    "That browser is signed out at once, even if someone copied its cookie.", "Sign out that session", new Dictionary<string, string> { ["sessionId"] = session.Id });
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(UserId, cancellationToken);
         MfaEnrolledAt = user?.TotpEnrolledAt;
@@ -85,7 +113,7 @@ public sealed class SecurityModel(
         }
 
         RecoveryCodes = await accounts.ReplaceRecoveryCodesAsync(UserId, CurrentSessionId, Ip, cancellationToken);
-        await OnGetAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
         return Page();
     }
 
@@ -101,8 +129,13 @@ public sealed class SecurityModel(
         return Done(enabled == "true" ? "Device sign-in is on for your account." : "Device sign-in is off for your account.");
     }
 
-    public async Task<IActionResult> OnPostRevokeAsync(string? grantId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRevokeAsync(string? grantId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "signout", ("grantId", grantId)) is { } ask)
+        {
+            return ask;
+        }
+
         var grant = string.IsNullOrEmpty(grantId) ? null : await grants.FindAsync(grantId, cancellationToken);
         if (grant is null || grant.UserId != UserId || grant.ClientId == AccessTokenRepository.GrantClientId)
         {
@@ -119,8 +152,13 @@ public sealed class SecurityModel(
     }
 
     /// <summary>Ends one browser session of the user's (ending the current one is signing out).</summary>
-    public async Task<IActionResult> OnPostEndSessionAsync(string? sessionId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostEndSessionAsync(string? sessionId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "endsession", ("sessionId", sessionId)) is { } ask)
+        {
+            return ask;
+        }
+
         if (!string.IsNullOrEmpty(sessionId) && sessionId == CurrentSessionId)
         {
             await webSessions.SignOutAsync(HttpContext, cancellationToken);
@@ -171,7 +209,10 @@ public sealed class SecurityModel(
             Response.StatusCode = StatusCodes.Status400BadRequest;
         }
 
-        await OnGetAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
         return Page();
     }
+
+    private RedirectResult? Unconfirmed(string? confirm, string ask, params (string Name, string? Value)[] fields)
+        => Confirmation.AskFirst(confirm, Request.Path, ask, fields) is { } url ? Redirect(url) : null;
 }
