@@ -23,7 +23,16 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ManageSso;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync(string? confirm, [FromQuery(Name = "user_id")] string? userId, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (confirm == "resetMfa" && Members.FirstOrDefault(m => m.UserId == userId) is { } member && ResetDecision(member).IsAllowed)
+        {
+            Confirm = new Confirmation("resetMfa", $"Reset the two-factor authentication of {member.Email}?",
+                "Their authenticator, passkeys and recovery codes stop working, every session and CLI sign-in of theirs ends, and they set up a new second factor at their next sign-in.",
+                "Reset two-factor authentication", new Dictionary<string, string> { ["user_id"] = member.UserId });
+        }
+    }
 
     public async Task<IActionResult> OnPostClaimAsync(string? domain, string? provider, CancellationToken cancellationToken)
     {
@@ -41,8 +50,22 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
         return refused is null ? Done($"Single sign-on settings for {domain} saved.") : Refused(refused);
     }
 
-    public async Task<IActionResult> OnPostResetMfaAsync([FromForm(Name = "user_id")] string? userId, CancellationToken cancellationToken)
+    public bool IsSelf(MemberSignInMethodsRow member) => member?.UserId == UserId;
+
+    /// <summary>The decision for one member's row (the button shows only when it would be allowed).</summary>
+    public AccessDecision ResetDecision(MemberSignInMethodsRow member)
     {
+        ArgumentNullException.ThrowIfNull(member);
+        return Access.Decide(WorkspaceAction.ResetMemberMfa, new AccessTarget { MemberUserId = member.UserId, MemberRole = member.Role, MemberBelongsElsewhere = member.OtherWorkspaces > 0 });
+    }
+
+    public async Task<IActionResult> OnPostResetMfaAsync([FromForm(Name = "user_id")] string? userId, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "resetMfa", ("user_id", userId)) is { } ask)
+        {
+            return ask;
+        }
+
         await LoadAsync(cancellationToken);
         var target = Members.FirstOrDefault(m => m.UserId == userId);
         if (target is null)
@@ -50,7 +73,7 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
             return Refused(ServiceError.NotFound("Member"));
         }
 
-        if (Access.Decide(WorkspaceAction.ResetMemberMfa, new AccessTarget { MemberUserId = target.UserId, MemberRole = target.Role }).ToError() is { } refused)
+        if (ResetDecision(target).ToError() is { } refused)
         {
             return Refused(refused);
         }
