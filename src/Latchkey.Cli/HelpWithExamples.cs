@@ -43,7 +43,7 @@ internal sealed class HelpWithExamples(HelpAction standard) : SynchronousCommand
         ("curl -H \"Authorization: Bearer $(latchkey token)\" https://login.example.com/api/v1/me", string.Empty),
         ("latchkey logout", "revoke the sign-in and forget it"),
         ("latchkey completion bash > ~/.local/share/bash-completion/completions/latchkey", string.Empty),
-        ("latchkey manpage > ~/.local/share/man/man1/latchkey.1", "install this help as a man page"),
+        ("latchkey manpage > ~/.local/share/man/man1/latchkey.1", string.Empty),
     ];
 
     internal static readonly (string Name, string What)[] EnvironmentVariables =
@@ -79,7 +79,7 @@ internal sealed class HelpWithExamples(HelpAction standard) : SynchronousCommand
             sb.Append("  ").Append(name.PadRight(25)).Append(what).Append('\n');
         }
 
-        sb.Append("\nExit codes:\n  ").Append(string.Join(" · ", ExitCodeMeanings.Select(e => $"{e.Code} {e.What}"))).Append("\n\n");
+        sb.Append("\nExit codes:\n  ").Append(string.Join(" · ", ExitCodeMeanings.Select(e => $"{e.Code} {e.What}"))).Append('\n');
         return sb.ToString();
     }
 }

@@ -22,7 +22,7 @@ internal static class ManPageCommand
 
     public static Command Create(RootCommand root)
     {
-        var command = new Command("manpage", "Print the latchkey(1) man page (roff); install it with: latchkey manpage > ~/.local/share/man/man1/latchkey.1");
+        var command = new Command("manpage", "Print the latchkey(1) man page, generated from these commands.");
         command.SetAction(result =>
         {
             result.InvocationConfiguration.Output.Write(Render(root));
