@@ -23,9 +23,16 @@ public sealed class SecurityModel(
     WebSessionRepository sessionRecords,
     WorkspaceRepository workspaces,
     ClientRegistry clients,
+    PasskeyService passkeyService,
     AuditLog audit,
     TimeProvider time) : PageModel
 {
+    /// <summary>
+    /// Adding a passkey needs a recent sign-in: a session cookie taken from an unattended browser must not be turned into
+    /// a lasting way in (ASVS 5.0 §6.4.1, changing factors requires recent authentication).
+    /// </summary>
+    public static readonly TimeSpan RecentSignIn = TimeSpan.FromMinutes(15);
+
     private IReadOnlyList<MembershipRow> memberships = [];
 
     public long? MfaEnrolledAt { get; private set; }
@@ -41,6 +48,9 @@ public sealed class SecurityModel(
     public string? CurrentSessionId => SessionClaims.GetSessionId(User);
 
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
+
+    /// <summary>The user's passkeys, oldest first.</summary>
+    public IReadOnlyList<PasskeyRow> Passkeys { get; private set; } = [];
 
     public string? Error { get; private set; }
 
@@ -64,6 +74,48 @@ public sealed class SecurityModel(
         WebSessions = await sessionRecords.ListActiveForUserAsync(UserId, now, cancellationToken);
         SignIns = await grants.ListActiveSignInsForUserAsync(UserId, now, cancellationToken);
         memberships = await workspaces.ListForUserAsync(UserId, cancellationToken);
+        Passkeys = await passkeyService.ListAsync(UserId, cancellationToken);
+    }
+
+    /// <summary>Step one of adding a passkey (called by passkeys.js): the creation options, and the ceremony cookie.</summary>
+    public async Task<IActionResult> OnPostPasskeyOptionsAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        if (time.GetUtcNow().ToUnixTimeMilliseconds() - SessionClaims.GetAuthTime(User) > (long)RecentSignIn.TotalMilliseconds)
+        {
+            return PasskeyJson.Refusal(StatusCodes.Status403Forbidden, "recent_sign_in_required", "To add a passkey, sign out and sign in again first (you signed in more than 15 minutes ago).");
+        }
+
+        var ceremony = await passkeyService.BeginRegistrationAsync(user, cancellationToken);
+        PasskeyCeremonyCookie.Set(HttpContext, ceremony.Handle, PasskeyService.CeremonyLifetime);
+        return PasskeyJson.Options(ceremony);
+    }
+
+    /// <summary>Step two: the browser's new credential, verified and stored under the name the person gave it.</summary>
+    public async Task<IActionResult> OnPostAddPasskeyAsync(string? name, [FromForm(Name = PasskeyCeremonyCookie.ResponseField)] string? credential, CancellationToken cancellationToken)
+    {
+        var added = await passkeyService.CompleteRegistrationAsync(UserId, name, credential, PasskeyCeremonyCookie.Take(HttpContext), Ip, cancellationToken);
+        return added.Succeeded
+            ? Done($"Passkey “{added.Value!.Name}” added. You can use it to sign in, with or without your password.")
+            : await FailAsync(added.Error!.Message, cancellationToken);
+    }
+
+    /// <summary>Removes one of the user's own passkeys (the page asks first); anyone else's is "not found".</summary>
+    public async Task<IActionResult> OnPostRemovePasskeyAsync(string? credentialId, CancellationToken cancellationToken)
+    {
+        var removed = await passkeyService.RemoveAsync(UserId, credentialId, Ip, cancellationToken);
+        if (!removed.Succeeded)
+        {
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return await FailAsync("That passkey was not found.", cancellationToken, keepStatus: true);
+        }
+
+        return Done("Passkey removed. It can no longer be used to sign in.");
     }
 
     public async Task<IActionResult> OnPostPasswordAsync([FromForm(Name = "current_password")] string? current, [FromForm(Name = "new_password")] string? next, CancellationToken cancellationToken)
