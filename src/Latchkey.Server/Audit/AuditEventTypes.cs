@@ -57,4 +57,5 @@ public static class AuditEventTypes
     public const string PasskeyAdded = "passkey.added";
     public const string PasskeyRemoved = "passkey.removed";
     public const string MfaRequiredRefusal = "mfa.required_refusal";
+    public const string PasskeyRequiredRefusal = "mfa.passkey_required_refusal";
 }
