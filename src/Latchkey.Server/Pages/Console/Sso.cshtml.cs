@@ -23,7 +23,32 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ManageSso;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (Asked == "remove" && Domains.FirstOrDefault(d => d.Domain == Request.Query["domain"]) is { } domain)
+        {
+            Confirm = new Confirmation("remove", $"Remove the domain {domain.Domain} from this workspace?",
+                domain.VerifiedAt is null
+                    ? "The claim is withdrawn; another workspace may claim the domain."
+                    : "Its addresses are no longer sent to single sign-on" + (domain.RequireSso ? ", password sign-in is allowed for them again" : string.Empty)
+                      + ", and nobody joins through it any more. Members keep their accounts and memberships. To use it again, claim it and ask the operator to confirm it.",
+                "Remove domain", new Dictionary<string, string> { ["domain"] = domain.Domain });
+        }
+    }
+
+    /// <summary>Removes a claimed domain after the page asked (a post without confirm=yes only asks).</summary>
+    public async Task<IActionResult> OnPostRemoveAsync(string? domain, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "remove", ("domain", domain)) is { } ask)
+        {
+            return ask;
+        }
+
+        var refused = await domains.RemoveAsync(WorkspaceId, UserId, domain, Ip, cancellationToken);
+        await LoadAsync(cancellationToken);
+        return refused is null ? Done($"{domain?.Trim().ToLowerInvariant()} was removed from single sign-on.") : Refused(refused);
+    }
 
     public async Task<IActionResult> OnPostClaimAsync(string? domain, string? provider, CancellationToken cancellationToken)
     {
