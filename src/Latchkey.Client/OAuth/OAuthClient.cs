@@ -6,8 +6,17 @@ using Latchkey.Client.Credentials;
 namespace Latchkey.Client.OAuth;
 
 /// <summary>The client's side of the Latchkey OAuth endpoints. Every failure is a <see cref="LatchkeyException"/>.</summary>
-internal sealed class OAuthClient(HttpClient http)
+internal sealed class OAuthClient
 {
+    private readonly HttpClient http;
+
+    public OAuthClient(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ClientUserAgent.ApplyTo(http);
+        this.http = http;
+    }
+
     public HttpClient Http => http;
 
     public async Task<ServerMetadata> DiscoverAsync(string server, CancellationToken cancellationToken)

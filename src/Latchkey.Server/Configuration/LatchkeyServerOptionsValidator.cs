@@ -94,6 +94,11 @@ public sealed class LatchkeyServerOptionsValidator : IValidateOptions<LatchkeySe
             errors.Add("Latchkey:SigningKeys:PropagationDelay must be longer than Latchkey:SigningKeys:CacheLifetime (a new key must reach every instance before it signs).");
         }
 
+        if (options.Lifetimes.UnclaimedSignIn <= TimeSpan.Zero || options.Lifetimes.UnclaimedSignIn > options.Lifetimes.RefreshToken)
+        {
+            errors.Add($"Latchkey:Lifetimes:UnclaimedSignIn must be more than 0 and at most Latchkey:Lifetimes:RefreshToken (got {options.Lifetimes.UnclaimedSignIn}).");
+        }
+
         if (options.Lifetimes.RefreshRetryWindow <= TimeSpan.Zero || options.Lifetimes.RefreshRetryWindow > TimeSpan.FromMinutes(5))
         {
             // Longer than a few minutes lets a stolen copy ride along for that long; zero signs honest retries out.

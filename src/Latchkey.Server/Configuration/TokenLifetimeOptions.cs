@@ -8,6 +8,14 @@ public sealed class TokenLifetimeOptions
 
     public TimeSpan RefreshToken { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// How long a sign-in (browser or device) may stay unused before it is revoked as unclaimed: a client that
+    /// refused its tokens (codex pinned to another workspace checks only after the exchange) drops them without
+    /// telling the server. Any use claims the sign-in for good: its access token presented anywhere, or a refresh.
+    /// A week, so an honest person who signs in on Friday and starts work on Monday keeps the sign-in.
+    /// </summary>
+    public TimeSpan UnclaimedSignIn { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>RFC 6749 §4.1.2 recommends at most 10 minutes; one is plenty for a loopback redirect.</summary>
     public TimeSpan AuthorizationCode { get; set; } = TimeSpan.FromSeconds(60);
 

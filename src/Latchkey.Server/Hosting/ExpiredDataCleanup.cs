@@ -1,17 +1,22 @@
+using System.Text.Json.Nodes;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// On a timer: deletes expired codes, device codes, refresh tokens, setup links and web sessions (expired, or ended
-/// over a day ago), forgets sealed refresh successors past the retry window, and audit events past their retention
+/// On a timer: revokes sign-ins nobody ever used (<see cref="UnclaimedSignIns"/>), deletes expired codes, device codes,
+/// refresh tokens, setup links and web sessions (expired, or ended over a day ago), forgets sealed refresh successors past the retry window, and audit events past their retention
 /// (the workspace's own setting, else the server's; API-key usage records by the workspace's API setting).
 /// </summary>
 public sealed partial class ExpiredDataCleanup(
     MaintenanceRepository maintenance,
+    GrantRepository grants,
     AuditRepository audit,
+    AuditLog auditLog,
     WorkspaceRepository workspaces,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time,
@@ -21,6 +26,11 @@ public sealed partial class ExpiredDataCleanup(
     {
         var now = time.GetUtcNow();
         var removed = await maintenance.DeleteExpiredAsync(now.ToUnixTimeMilliseconds(), cancellationToken);
+        var unclaimed = await grants.RevokeUnclaimedAsync(
+            (now - options.Value.Lifetimes.UnclaimedSignIn).ToUnixTimeMilliseconds(), UnclaimedSignIns.RevokedReason, now.ToUnixTimeMilliseconds(),
+            g => auditLog.Row(AuditEventTypes.GrantRevoked, g.UserId, g.WorkspaceId, g.ClientId, null, new JsonObject { ["grant_id"] = g.Id, ["reason"] = UnclaimedSignIns.RevokedReason }),
+            cancellationToken);
+        removed += unclaimed.Count;
         removed += await maintenance.ForgetSealedSuccessorsAsync((now - options.Value.Lifetimes.RefreshRetryWindow).ToUnixTimeMilliseconds(), cancellationToken);
         removed += await audit.DeleteOlderThanAsync(null, (now - options.Value.AuditRetention).ToUnixTimeMilliseconds(), cancellationToken);
         foreach (var workspace in await workspaces.ListAllAsync(cancellationToken))

@@ -22,6 +22,7 @@ public sealed class CallerResolver(
     CallerRepository callers,
     AccessTokenRepository accessTokens,
     ApiKeyRepository apiKeys,
+    GrantRepository grants,
     ClientRegistry clients,
     LocalAccessGate localAccess,
     AuditLog audit,
@@ -69,6 +70,12 @@ public sealed class CallerResolver(
         if (use.LocalUse && member.Decide(WorkspaceAction.UseLocally, new AccessTarget { LocalClient = isLocal }) is { IsAllowed: false } decision)
         {
             return CallerOutcome.Refused((await localAccess.RecordAsync(decision, member.UserId, member.WorkspaceId, row.ClientId, ip, use.Purpose, cancellationToken))!);
+        }
+
+        if (row.FirstUsedAt is null)
+        {
+            // The first use claims the sign-in (UnclaimedSignIns); one write per grant, ever.
+            await grants.MarkUsedAsync(row.CredentialId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         }
 
         return CallerOutcome.Of(new Caller

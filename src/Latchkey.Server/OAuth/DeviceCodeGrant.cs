@@ -10,7 +10,7 @@ namespace Latchkey.Server.OAuth;
 /// <summary>The device_code grant: polling responses of RFC 8628 §3.5.</summary>
 public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssuer issuer, LocalAccessGate localAccess, TimeProvider time)
 {
-    public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, string device, CancellationToken cancellationToken)
     {
         var deviceCode = p["device_code"];
         if (deviceCode is null)
@@ -61,7 +61,7 @@ public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssue
             return (null, OAuthError.InvalidGrant("The device code was already used."));
         }
 
-        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId, row.Amr);
+        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId, row.Amr, device);
         return (response, null);
     }
 }

@@ -65,6 +65,16 @@ public sealed class RefreshTokenGrant(
             return (null, OAuthError.InvalidGrant("The refresh token was revoked. Sign in again.", OAuthErrors.RefreshTokenInvalidated));
         }
 
+        if (tx.Rotated && ctx.GrantFirstUsedAt is null && UnclaimedSignIns.IsPastWindow(ctx.GrantCreatedAt, nowMs, lifetimes))
+        {
+            // The cleanup may not have run yet; the rule holds from the moment the window closes.
+            await tx.RevokeGrantAsync(UnclaimedSignIns.RevokedReason, nowMs);
+            await tx.AppendAuditAsync(audit.Row(AuditEventTypes.GrantRevoked, ctx.UserId, ctx.WorkspaceId, ctx.ClientId, ip,
+                new JsonObject { ["grant_id"] = ctx.GrantId, ["reason"] = UnclaimedSignIns.RevokedReason }));
+            await tx.CommitAsync();
+            return (null, OAuthError.InvalidGrant(UnclaimedSignIns.RefusalMessage(lifetimes), OAuthErrors.RefreshTokenInvalidated));
+        }
+
         string answered;
         if (tx.Rotated)
         {
@@ -116,6 +126,11 @@ public sealed class RefreshTokenGrant(
             await tx.RollbackAsync();
             await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, ctx.UserId, ctx.WorkspaceId, client.ClientId, ip, new JsonObject { ["stage"] = "refresh" }, cancellationToken);
             return (null, OAuthError.PolicyDenied(mfaRequired.Message));
+        }
+
+        if (ctx.GrantFirstUsedAt is null)
+        {
+            await tx.MarkGrantUsedAsync(nowMs);
         }
 
         if (tx.Rotated)

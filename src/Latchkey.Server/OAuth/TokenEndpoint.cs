@@ -4,6 +4,7 @@ using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 
 namespace Latchkey.Server.OAuth;
@@ -37,12 +38,14 @@ public sealed class TokenEndpoint(
         }
 
         var ip = context.Connection.RemoteIpAddress?.ToString();
+        // Which program signs in, kept on a new grant so the Security page can tell sign-ins apart.
+        var device = UserAgentSummary.Describe(context.Request.Headers.UserAgent.ToString(), unknown: "Unknown program");
         var outcome = p["grant_type"] switch
         {
             null => (null, OAuthError.InvalidRequest("grant_type is required.")),
-            GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, cancellationToken),
+            GrantTypes.AuthorizationCode => await ExchangeCodeAsync(client, p, ip, device, cancellationToken),
             GrantTypes.RefreshToken => await refreshGrant.HandleAsync(client, p, ip, cancellationToken),
-            GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, cancellationToken),
+            GrantTypes.DeviceCode => await deviceGrant.HandleAsync(client, p, ip, device, cancellationToken),
             GrantTypes.TokenExchange => await exchangeGrant.HandleAsync(client, p, ip, cancellationToken),
             _ => (null, new OAuthError(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, device_code, token-exchange.")),
         };
@@ -54,7 +57,7 @@ public sealed class TokenEndpoint(
         return outcome.Response is not null ? OAuthResponses.Json(outcome.Response) : OAuthResponses.Error(outcome.Error!, p.IsJson);
     }
 
-    private async Task<(JsonObject? Response, OAuthError? Error)> ExchangeCodeAsync(RegisteredClient client, OAuthParameters p, string? ip, CancellationToken cancellationToken)
+    private async Task<(JsonObject? Response, OAuthError? Error)> ExchangeCodeAsync(RegisteredClient client, OAuthParameters p, string? ip, string device, CancellationToken cancellationToken)
     {
         var code = p["code"];
         if (code is null || p["redirect_uri"] is null || p["code_verifier"] is null)
@@ -111,7 +114,7 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
-        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken, amr: row.Amr);
+        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken, amr: row.Amr, device: device);
         if (!await codes.TryAttachGrantAsync(codeHash, grant.Id, cancellationToken))
         {
             // The code was replayed while this exchange was in flight: the tokens just made must not be used either.

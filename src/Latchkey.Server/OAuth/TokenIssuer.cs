@@ -34,7 +34,7 @@ public sealed class TokenIssuer(
 
     /// <summary>Starts a new grant (one sign-in) and answers with its first tokens.</summary>
     public async Task<(JsonObject Response, GrantRow Grant)> CreateGrantAsync(
-        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null, string? amr = null)
+        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null, string? amr = null, string? device = null)
     {
         var now = time.GetUtcNow();
         var refreshToken = SecretDigest.NewOpaqueSecret();
@@ -47,6 +47,7 @@ public sealed class TokenIssuer(
             Scope = scope,
             AuthTime = authTime,
             Amr = amr,
+            Device = device,
             CreatedAt = now.ToUnixTimeMilliseconds(),
         };
         await grants.CreateAsync(grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds(), cancellationToken);

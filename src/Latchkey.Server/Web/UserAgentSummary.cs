@@ -8,21 +8,38 @@ public static class UserAgentSummary
 {
     private const int Inspected = 512;
 
-    public static string Describe(string? userAgent)
+    public static string Describe(string? userAgent, string unknown = "Unknown browser")
     {
         if (string.IsNullOrWhiteSpace(userAgent))
         {
-            return "Unknown browser";
+            return unknown;
         }
 
         var ua = userAgent.Length > Inspected ? userAgent[..Inspected] : userAgent;
-        var browser = Browser(ua);
+        var browser = Browser(ua) ?? unknown;
         var os = OperatingSystem(ua);
         return os is null ? browser : $"{browser} on {os}";
     }
 
-    private static string Browser(string ua)
+    private static string? Browser(string ua)
     {
+        // Command-line clients first: codex sends `codex_cli_rs/0.169.0 (Debian 12; x86_64) …`, the Latchkey
+        // library `<app>/<version> Latchkey.Client/<version> (Linux; X64)` with `latchkey` as the app for the CLI.
+        if (ua.StartsWith("codex_", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Codex CLI";
+        }
+
+        if (ua.StartsWith("latchkey/", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Latchkey CLI";
+        }
+
+        if (Has(ua, "Latchkey.Client/"))
+        {
+            return "An app using the Latchkey library";
+        }
+
         if (Has(ua, "Edg/") || Has(ua, "Edge/"))
         {
             return "Edge";
@@ -58,7 +75,7 @@ public static class UserAgentSummary
             return "curl";
         }
 
-        return "Unknown browser";
+        return null;
     }
 
     private static string? OperatingSystem(string ua)
@@ -78,7 +95,7 @@ public static class UserAgentSummary
             return "iOS";
         }
 
-        if (Has(ua, "Mac OS X") || Has(ua, "Macintosh"))
+        if (Has(ua, "Mac OS") || Has(ua, "Macintosh") || Has(ua, "macOS"))
         {
             return "macOS";
         }
@@ -88,7 +105,9 @@ public static class UserAgentSummary
             return "ChromeOS";
         }
 
-        return Has(ua, "Linux") ? "Linux" : null;
+        // codex names the distribution, not the kernel.
+        return Has(ua, "Linux") || Has(ua, "Debian") || Has(ua, "Ubuntu") || Has(ua, "Fedora") || Has(ua, "Arch Linux")
+            || Has(ua, "Alpine") || Has(ua, "CentOS") || Has(ua, "Red Hat") ? "Linux" : null;
     }
 
     private static bool Has(string ua, string part) => ua.Contains(part, StringComparison.OrdinalIgnoreCase);

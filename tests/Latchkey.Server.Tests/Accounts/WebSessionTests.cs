@@ -173,7 +173,7 @@ public abstract partial class WebSessionTests(DatabaseEngine engine) : ServerTes
         Assert.Equal(2, Regex.Count(html, "data-session=\""));
         Assert.Contains("Chrome on Windows", html, StringComparison.Ordinal);
         Assert.Single(Regex.Matches(html, "This session"));
-        Assert.Matches(@"<td>(127\.0\.0\.1|::1|unknown)</td>", html);
+        Assert.Matches(@"<td data-label=""Address"">(127\.0\.0\.1|::1|unknown)</td>", html);
         Assert.Single(Regex.Matches(html, "data-grant=\""));
         Assert.Contains("Latchkey CLI", html, StringComparison.Ordinal);
     }
@@ -190,14 +190,46 @@ public abstract partial class WebSessionTests(DatabaseEngine engine) : ServerTes
         var otherId = (await Factory.Get<WebSessionRepository>().ListActiveForUserAsync(user.Id, now, CancellationToken.None)).MaxBy(s => s.CreatedAt)!.Id;
         var strangerId = (await Factory.Get<WebSessionRepository>().ListActiveForUserAsync(stranger.Id, now, CancellationToken.None)).Single().Id;
 
-        var (notFound, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["sessionId"] = strangerId }, "/account/security?handler=endsession");
-        var (ended, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["sessionId"] = otherId }, "/account/security?handler=endsession");
+        var (notFound, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["sessionId"] = strangerId, ["confirm"] = "yes" }, "/account/security?handler=endsession");
+        var (ended, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["sessionId"] = otherId, ["confirm"] = "yes" }, "/account/security?handler=endsession");
 
         Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await strangers.GetAsync("/console")).Response.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await other.GetAsync("/console")).Response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await current.GetAsync("/console")).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Signing_out_a_session_or_an_app_asks_first_and_an_unconfirmed_post_changes_nothing()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var current = await TestAccounts.SignInAsync(Factory, user);
+        using var other = await TestAccounts.SignInAsync(Factory, user);
+        var (code, verifier) = await OAuthFlows.GetCodeAsync(current);
+        var codex = Factory.CreateClient();
+        codex.DefaultRequestHeaders.UserAgent.ParseAdd("codex_cli_rs/0.169.0 (Debian 12.0.0; x86_64) xterm-256color");
+        var (_, tokens) = await OAuthFlows.ExchangeAsync(codex, code, verifier);
+        var now = Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var otherId = (await Factory.Get<WebSessionRepository>().ListActiveForUserAsync(user.Id, now, CancellationToken.None)).MaxBy(s => s.CreatedAt)!.Id;
+        var (_, page) = await current.GetAsync("/account/security");
+        var grantId = Regex.Match(page, "data-grant=\"([^\"]+)\"").Groups[1].Value;
+        Assert.Contains("Codex CLI on Linux", page, StringComparison.Ordinal); // two sign-ins can be told apart by program
+        Assert.Contains("Not used yet", page, StringComparison.Ordinal);       // the unclaimed rule, said where it applies
+
+        var (askedSession, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["sessionId"] = otherId }, "/account/security?handler=endsession");
+        var (askedApp, _) = await current.SubmitAsync("/account/security", new Dictionary<string, string> { ["grantId"] = grantId }, "/account/security?handler=revoke");
+
+        Assert.Equal(HttpStatusCode.Redirect, askedSession.StatusCode);
+        Assert.Equal("/account/security?confirm=endsession&sessionId=" + otherId, askedSession.Headers.Location!.OriginalString);
+        Assert.Equal("/account/security?confirm=signout&grantId=" + grantId, askedApp.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/console")).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OAuthFlows.RefreshAsync(Factory.CreateClient(), tokens["refresh_token"]!.GetValue<string>())).Status);
+        var (_, question) = await current.GetAsync(askedApp.Headers.Location!.OriginalString);
+        Assert.Contains("id=\"confirm-question\"", question, StringComparison.Ordinal);
+        Assert.Contains("Sign out Codex CLI on Linux", System.Net.WebUtility.HtmlDecode(question), StringComparison.Ordinal);
+        var (_, sessionQuestion) = await current.GetAsync(askedSession.Headers.Location!.OriginalString);
+        Assert.Contains("Sign out that session", sessionQuestion, StringComparison.Ordinal);
     }
 
     [Fact]

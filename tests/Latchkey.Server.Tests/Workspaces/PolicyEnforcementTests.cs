@@ -125,7 +125,7 @@ public sealed class PolicyEnforcementTests() : ServerTest()
         Assert.False(string.IsNullOrEmpty(grantId));
         Assert.Contains("Latchkey CLI", html, StringComparison.Ordinal);
 
-        var (revoked, _) = await session.SubmitAsync("/account/security", new Dictionary<string, string> { ["grantId"] = grantId }, "/account/security?handler=revoke");
+        var (revoked, _) = await session.SubmitAsync("/account/security", new Dictionary<string, string> { ["grantId"] = grantId, ["confirm"] = "yes" }, "/account/security?handler=revoke");
         Assert.Equal(HttpStatusCode.Redirect, revoked.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await OAuthFlows.RefreshAsync(Factory.CreateClient(), tokens["refresh_token"]!.GetValue<string>())).Status);
 
@@ -134,7 +134,7 @@ public sealed class PolicyEnforcementTests() : ServerTest()
         using var otherSession = await TestAccounts.SignInAsync(Factory, other);
         var (_, otherHtml) = await otherSession.GetAsync("/account/security");
         var otherGrant = System.Text.RegularExpressions.Regex.Match(otherHtml, "data-grant=\"([^\"]+)\"").Groups[1].Value;
-        var (refused, _) = await session.SubmitAsync("/account/security", new Dictionary<string, string> { ["grantId"] = otherGrant }, "/account/security?handler=revoke");
+        var (refused, _) = await session.SubmitAsync("/account/security", new Dictionary<string, string> { ["grantId"] = otherGrant, ["confirm"] = "yes" }, "/account/security?handler=revoke");
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await OAuthFlows.RefreshAsync(Factory.CreateClient(), otherTokens["refresh_token"]!.GetValue<string>())).Status);
     }

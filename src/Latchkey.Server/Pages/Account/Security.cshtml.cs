@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Configuration;
 using Latchkey.Server.OAuth;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Account;
 
@@ -25,6 +27,7 @@ public sealed class SecurityModel(
     ClientRegistry clients,
     PasskeyService passkeyService,
     AuditLog audit,
+    IOptions<LatchkeyServerOptions> options,
     TimeProvider time) : PageModel
 {
     /// <summary>
@@ -54,6 +57,13 @@ public sealed class SecurityModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>The question asked before signing a session or an app out (same pattern as the console's revokes).</summary>
+    public Confirmation? Confirm { get; private set; }
+
+    public DateTimeOffset Now { get; } = time.GetUtcNow();
+
+    public TokenLifetimeOptions Lifetimes => options.Value.Lifetimes;
+
     [TempData]
     public string? Notice { get; set; }
 
@@ -65,7 +75,25 @@ public sealed class SecurityModel(
 
     public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    /// <summary>The page; with `confirm=signout&amp;grantId=…` or `confirm=endsession&amp;sessionId=…` it first asks.</summary>
+    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (confirm == "signout" && SignIns.FirstOrDefault(g => g.Id == grantId) is { } grant)
+        {
+            Confirm = new Confirmation("revoke", $"Sign out {grant.Device ?? ClientName(grant.ClientId)} ({ClientName(grant.ClientId)}, {WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
+                "It will have to sign in again; its tokens stop working at once.", "Sign out this application", new Dictionary<string, string> { ["grantId"] = grant.Id });
+        }
+        else if (confirm == "endsession" && WebSessions.FirstOrDefault(s => s.Id == sessionId) is { } session)
+        {
+            Confirm = session.Id == CurrentSessionId
+                ? new Confirmation("endsession", "Sign out of this browser?", "You will need your password and second factor to sign in again.", "Sign out", new Dictionary<string, string> { ["sessionId"] = session.Id })
+                : new Confirmation("endsession", $"Sign out {session.Device}{(session.IpAddress is null ? string.Empty : " at " + session.IpAddress)}, last seen {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(session.LastSeenAt), Now)}?",
+                    "That browser is signed out at once, even if someone copied its cookie.", "Sign out that session", new Dictionary<string, string> { ["sessionId"] = session.Id });
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(UserId, cancellationToken);
         MfaEnrolledAt = user?.TotpEnrolledAt;
@@ -137,7 +165,7 @@ public sealed class SecurityModel(
         }
 
         RecoveryCodes = await accounts.ReplaceRecoveryCodesAsync(UserId, CurrentSessionId, Ip, cancellationToken);
-        await OnGetAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
         return Page();
     }
 
@@ -153,8 +181,13 @@ public sealed class SecurityModel(
         return Done(enabled == "true" ? "Device sign-in is on for your account." : "Device sign-in is off for your account.");
     }
 
-    public async Task<IActionResult> OnPostRevokeAsync(string? grantId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRevokeAsync(string? grantId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "signout", ("grantId", grantId)) is { } ask)
+        {
+            return ask;
+        }
+
         var grant = string.IsNullOrEmpty(grantId) ? null : await grants.FindAsync(grantId, cancellationToken);
         if (grant is null || grant.UserId != UserId || grant.ClientId == AccessTokenRepository.GrantClientId)
         {
@@ -171,8 +204,13 @@ public sealed class SecurityModel(
     }
 
     /// <summary>Ends one browser session of the user's (ending the current one is signing out).</summary>
-    public async Task<IActionResult> OnPostEndSessionAsync(string? sessionId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostEndSessionAsync(string? sessionId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "endsession", ("sessionId", sessionId)) is { } ask)
+        {
+            return ask;
+        }
+
         if (!string.IsNullOrEmpty(sessionId) && sessionId == CurrentSessionId)
         {
             await webSessions.SignOutAsync(HttpContext, cancellationToken);
@@ -223,7 +261,10 @@ public sealed class SecurityModel(
             Response.StatusCode = StatusCodes.Status400BadRequest;
         }
 
-        await OnGetAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
         return Page();
     }
+
+    private RedirectResult? Unconfirmed(string? confirm, string ask, params (string Name, string? Value)[] fields)
+        => Confirmation.AskFirst(confirm, Request.Path, ask, fields) is { } url ? Redirect(url) : null;
 }

@@ -5,7 +5,6 @@ using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 using Microsoft.AspNetCore.Html;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -101,20 +100,7 @@ public abstract class ConsolePageModel : PageModel
     /// the question, carrying the ids the action needs.
     /// </summary>
     protected RedirectResult? Unconfirmed(string? confirm, string ask, params (string Name, string? Value)[] fields)
-    {
-        if (confirm == "yes")
-        {
-            return null;
-        }
-
-        var q = new QueryBuilder { { "confirm", ask } };
-        foreach (var (name, value) in fields)
-        {
-            q.Add(name, value ?? string.Empty);
-        }
-
-        return Redirect(Request.Path + q.ToQueryString().Value);
-    }
+        => Confirmation.AskFirst(confirm, Request.Path, ask, fields) is { } url ? Redirect(url) : null;
 
     /// <summary>Shows a refused action on the page, with its HTTP status; the caller reloads the page's data first.</summary>
     protected PageResult Refused(ServiceError error)

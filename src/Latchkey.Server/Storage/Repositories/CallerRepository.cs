@@ -25,7 +25,7 @@ public sealed class CallerRepository(IDbConnectionFactory db)
     /// <summary>A sign-in grant (the `sid` of an access JWT) with its user and their standing in its workspace.</summary>
     public Task<CallerRow?> FindSignInAsync(string grantId, CancellationToken cancellationToken) => QueryAsync(
         $"""
-        SELECT x.id AS credential_id, x.workspace_id AS credential_workspace_id, x.client_id, x.revoked_at, {MemberColumns}, {WorkspaceColumns}
+        SELECT x.id AS credential_id, x.workspace_id AS credential_workspace_id, x.client_id, x.revoked_at, x.first_used_at, {MemberColumns}, {WorkspaceColumns}
         FROM grants x {MemberJoins}
         WHERE x.id = @key
         """,

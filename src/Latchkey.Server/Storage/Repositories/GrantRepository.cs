@@ -7,7 +7,7 @@ namespace Latchkey.Server.Storage.Repositories;
 /// <summary>Grants and their refresh-token families, with rotation and reuse detection (RFC 9700 §4.14.2).</summary>
 public sealed class GrantRepository(IDbConnectionFactory db)
 {
-    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason, amr";
+    private const string GrantColumns = "id, user_id, workspace_id, client_id, scope, auth_time, created_at, revoked_at, revoked_reason, amr, device";
     private const string TokenColumns = "token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash";
 
     public async Task CreateAsync(GrantRow grant, string refreshTokenHash, long refreshExpiresAt, CancellationToken cancellationToken)
@@ -15,7 +15,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr)",
+            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device)",
             grant, tx, cancellationToken: cancellationToken));
         await InsertTokenAsync(c, tx, refreshTokenHash, grant.Id, grant.CreatedAt, refreshExpiresAt, cancellationToken);
         await tx.CommitAsync(cancellationToken);
@@ -52,7 +52,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         return (await c.QueryAsync<SignInGrantRow>(new CommandDefinition(
             """
-            SELECT g.id, g.client_id, g.workspace_id, g.created_at,
+            SELECT g.id, g.client_id, g.workspace_id, g.created_at, g.first_used_at, g.device,
               (SELECT MAX(t.created_at) FROM refresh_tokens t WHERE t.grant_id = g.id) AS last_used_at,
               (SELECT a.ip_address FROM audit_events a
                WHERE a.user_id = g.user_id AND a.event_type = 'grant.created' AND a.detail LIKE '%"grant_id":"' || g.id || '"%'
@@ -85,6 +85,41 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         return await c.ExecuteAsync(new CommandDefinition(
             "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE user_id = @userId AND revoked_at IS NULL AND client_id <> @accessTokens",
             new { userId, reason, now, accessTokens = AccessTokenRepository.GrantClientId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Records the first use of a sign-in's tokens (the unclaimed rule); later calls change nothing.</summary>
+    public async Task MarkUsedAsync(string grantId, long now, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET first_used_at = @now WHERE id = @grantId AND first_used_at IS NULL",
+            new { grantId, now }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Revokes every sign-in created at or before <paramref name="createdBefore"/> whose tokens were never used
+    /// (reason <paramref name="reason"/>), with one audit row each from <paramref name="auditRow"/> in the same
+    /// transaction. Access-token grants are not sign-ins and are left alone. Returns the grants revoked.
+    /// </summary>
+    public async Task<IReadOnlyList<GrantRow>> RevokeUnclaimedAsync(long createdBefore, string reason, long now, Func<GrantRow, AuditEventRow> auditRow, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(auditRow);
+        await using var c = await db.OpenAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var revoked = (await c.QueryAsync<GrantRow>(new CommandDefinition(
+            $"""
+            UPDATE grants SET revoked_at = @now, revoked_reason = @reason
+            WHERE revoked_at IS NULL AND first_used_at IS NULL AND created_at <= @createdBefore AND client_id <> @accessTokens
+            RETURNING {GrantColumns}
+            """,
+            new { now, reason, createdBefore, accessTokens = AccessTokenRepository.GrantClientId }, tx, cancellationToken: cancellationToken))).AsList();
+        foreach (var grant in revoked)
+        {
+            await c.ExecuteAsync(new CommandDefinition(AuditRepository.InsertSql, auditRow(grant), tx, cancellationToken: cancellationToken));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return revoked;
     }
 
     /// <summary>Starts one refresh grant: see <see cref="RefreshTransaction"/>.</summary>

@@ -17,7 +17,7 @@ public sealed class RefreshTransaction : IAsyncDisposable
         """
         SELECT t.grant_id, t.expires_at, t.consumed_at, t.replaced_by_hash, t.rotated_by_ip,
                s.consumed_at AS successor_consumed_at, s.expires_at AS successor_expires_at,
-               g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.amr, g.created_at AS grant_created_at, g.revoked_at, g.revoked_reason,
+               g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.amr, g.created_at AS grant_created_at, g.first_used_at AS grant_first_used_at, g.revoked_at, g.revoked_reason,
                u.email, u.email_verified_at,
                CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
                CASE WHEN u.totp_secret_protected IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) THEN 1 ELSE 0 END AS has_mfa,
@@ -94,6 +94,12 @@ public sealed class RefreshTransaction : IAsyncDisposable
         => connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash, rotated_by_ip, sealed_secret) VALUES (@successorHash, @grantId, @now, @expiresAt, NULL, NULL, NULL, @sealedSecret)",
             new { successorHash, grantId = Context!.GrantId, now, expiresAt, sealedSecret }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>A redeemed refresh token claims its sign-in (the unclaimed rule, TokenLifetimeOptions.UnclaimedSignIn).</summary>
+    public Task MarkGrantUsedAsync(long now)
+        => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE grants SET first_used_at = @now WHERE id = @grantId AND first_used_at IS NULL",
+            new { now, grantId = Context!.GrantId }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>
     /// For a retry: the sealed successor, if it is still unused. A conditional UPDATE rather than a plain read, so a

@@ -27,6 +27,9 @@ public sealed record CallerRow
 
     public long? LastUsedAt { get; init; }
 
+    /// <summary>Sign-in tokens: when any of the grant's tokens was first used (null while unclaimed).</summary>
+    public long? FirstUsedAt { get; init; }
+
     public string? Role { get; init; }
 
     public string? CustomRoleId { get; init; }

@@ -23,4 +23,7 @@ public sealed record GrantRow
 
     /// <summary>RFC 8176 `amr` values of the sign-in, space-separated; null on rows from before they were stored.</summary>
     public string? Amr { get; init; }
+
+    /// <summary>Which program signed in ("Codex CLI on Linux", Web/UserAgentSummary); null on rows from before it was kept.</summary>
+    public string? Device { get; init; }
 }

@@ -40,6 +40,9 @@ public sealed record RefreshContextRow
 
     public long GrantCreatedAt { get; init; }
 
+    /// <summary>When any of the grant's tokens was first used; null while the sign-in is unclaimed.</summary>
+    public long? GrantFirstUsedAt { get; init; }
+
     public long? RevokedAt { get; init; }
 
     public string? RevokedReason { get; init; }

@@ -11,6 +11,12 @@ public sealed record SignInGrantRow
 
     public long CreatedAt { get; init; }
 
+    /// <summary>Which program signed in ("Codex CLI on Linux"); null on sign-ins from before it was kept.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>When any of its tokens was first used; null while unclaimed (revoked after Latchkey:Lifetimes:UnclaimedSignIn).</summary>
+    public long? FirstUsedAt { get; init; }
+
     /// <summary>When a refresh token of this grant was last issued: the sign-in's last refresh.</summary>
     public long? LastUsedAt { get; init; }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Html;
 
-namespace Latchkey.Server.Pages.Console;
+namespace Latchkey.Server.Pages;
 
 /// <summary>
 /// A time as people read it: "3 hours ago", "in 29 days", with the exact UTC time in a `time` element's datetime and
@@ -10,6 +10,10 @@ namespace Latchkey.Server.Pages.Console;
 /// </summary>
 public static class HumanTime
 {
+    private static readonly TimeSpan DateAfter = TimeSpan.FromDays(45);
+
+    private static bool IsDate(DateTimeOffset at, DateTimeOffset now) => (now - at).Duration() >= DateAfter;
+
     public static IHtmlContent Format(long? unixMs, DateTimeOffset now, string empty = "never")
     {
         if (unixMs is not { } ms)
@@ -20,7 +24,11 @@ public static class HumanTime
         var at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
         var iso = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var exact = at.UtcDateTime.ToString("d MMM yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture);
-        return new HtmlString($"<time datetime=\"{iso}\" title=\"{exact}\">{WebUtility.HtmlEncode(Relative(at, now))}</time>");
+        // Relative text reads the same in every zone; a date (over 45 days away) is in UTC until console.js puts it,
+        // and every title, in the reader's own zone (the server cannot know it).
+        var relative = Relative(at, now);
+        var kind = IsDate(at, now) ? " data-date" : string.Empty;
+        return new HtmlString($"<time datetime=\"{iso}\" title=\"{exact}\"{kind}>{WebUtility.HtmlEncode(relative)}</time>");
     }
 
     public static string Relative(DateTimeOffset at, DateTimeOffset now)
@@ -37,7 +45,7 @@ public static class HumanTime
         {
             _ when span < TimeSpan.FromHours(1) => Unit((int)span.TotalMinutes, "minute"),
             _ when span < TimeSpan.FromDays(1) => Unit((int)span.TotalHours, "hour"),
-            _ when span < TimeSpan.FromDays(45) => Unit((int)span.TotalDays, "day"),
+            _ when span < DateAfter => Unit((int)span.TotalDays, "day"),
             _ => null,
         };
         if (amount is null)
