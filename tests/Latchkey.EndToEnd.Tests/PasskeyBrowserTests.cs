@@ -100,12 +100,11 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
         var row = browser.Wait(By.CssSelector("tr[data-passkey='Chromium virtual key']"));
         Assert.DoesNotContain("never", row.Text, StringComparison.Ordinal);
 
-        // Removal asks first: the button is inside a closed disclosure until the person opens it.
-        Assert.False(row.FindElement(By.CssSelector("button.danger")).Displayed);
-        row.FindElement(By.TagName("summary")).Click();
-        browser.Driver.ExecuteScript("document.getElementById('passkeys').scrollIntoView()");
-        browser.Screenshot("passkeys-remove-confirm");
+        // Removal asks first, naming the passkey; only the answer removes it.
         row.FindElement(By.CssSelector("button.danger")).Click();
+        Assert.Contains("Remove the passkey “Chromium virtual key”?", browser.Wait(By.Id("confirm-question")).Text, StringComparison.Ordinal);
+        browser.Screenshot("passkeys-remove-confirm");
+        browser.Click(By.Id("confirm-yes"));
         browser.WaitForText("Passkey removed.");
         browser.Wait(By.Id("no-passkeys"));
 

@@ -88,19 +88,24 @@ public sealed class PasskeySignInTests : ServerTest
     }
 
     [Fact]
-    public async Task Remove_AnotherUsersPasskey_IsNotFound_OwnRemovalIsAudited()
+    public async Task Remove_AnotherUsersPasskey_IsNotFound_OwnRemovalAsksFirstAndIsAudited()
     {
         var (alice, key) = await EnrolledAsync();
         using (key)
         {
             var mallory = await TestAccounts.CreateEnrolledAsync(Factory);
             using var mallorySession = await TestAccounts.SignInAsync(Factory, mallory);
-            var (refused, _) = await mallorySession.SubmitAsync("/account/security", new Dictionary<string, string> { ["credentialId"] = key.CredentialIdBase64Url }, "/account/security?handler=removepasskey");
+            var (refused, _) = await mallorySession.SubmitAsync("/account/security", new Dictionary<string, string> { ["credentialId"] = key.CredentialIdBase64Url, ["confirm"] = "yes" }, "/account/security?handler=removepasskey");
             Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
             Assert.NotNull(await Factory.Get<PasskeyRepository>().FindAsync(key.CredentialIdBase64Url, CancellationToken.None));
 
             using var aliceSession = await TestAccounts.SignInAsync(Factory, alice);
-            var (removed, _) = await aliceSession.SubmitAsync("/account/security", new Dictionary<string, string> { ["credentialId"] = key.CredentialIdBase64Url }, "/account/security?handler=removepasskey");
+            var (ask, _) = await aliceSession.SubmitAsync("/account/security", new Dictionary<string, string> { ["credentialId"] = key.CredentialIdBase64Url }, "/account/security?handler=removepasskey");
+            Assert.Contains("confirm=removepasskey", ask.Headers.Location?.OriginalString, StringComparison.Ordinal);
+            Assert.NotNull(await Factory.Get<PasskeyRepository>().FindAsync(key.CredentialIdBase64Url, CancellationToken.None));
+            var (_, question) = await aliceSession.GetAsync(ask.Headers.Location!.OriginalString);
+            Assert.Contains("Remove the passkey “Laptop”?", WebUtility.HtmlDecode(question), StringComparison.Ordinal);
+            var (removed, _) = await aliceSession.SubmitAsync("/account/security", new Dictionary<string, string> { ["credentialId"] = key.CredentialIdBase64Url, ["confirm"] = "yes" }, "/account/security?handler=removepasskey");
             Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
             Assert.Null(await Factory.Get<PasskeyRepository>().FindAsync(key.CredentialIdBase64Url, CancellationToken.None));
             var audit = await Factory.Get<AuditRepository>().QueryAsync(null, alice.Id, 50, CancellationToken.None);

@@ -76,7 +76,7 @@ public sealed class SecurityModel(
     public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
 
     /// <summary>The page; with `confirm=signout&amp;grantId=…` or `confirm=endsession&amp;sessionId=…` it first asks.</summary>
-    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, CancellationToken cancellationToken)
+    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, string? credentialId, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
         if (confirm == "signout" && SignIns.FirstOrDefault(g => g.Id == grantId) is { } grant)
@@ -90,6 +90,11 @@ public sealed class SecurityModel(
                 ? new Confirmation("endsession", "Sign out of this browser?", "You will need your password and second factor to sign in again.", "Sign out", new Dictionary<string, string> { ["sessionId"] = session.Id })
                 : new Confirmation("endsession", $"Sign out {session.Device}{(session.IpAddress is null ? string.Empty : " at " + session.IpAddress)}, last seen {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(session.LastSeenAt), Now)}?",
                     "That browser is signed out at once, even if someone copied its cookie.", "Sign out that session", new Dictionary<string, string> { ["sessionId"] = session.Id });
+        }
+        else if (confirm == "removepasskey" && Passkeys.FirstOrDefault(p => p.CredentialId == credentialId) is { } passkey)
+        {
+            Confirm = new Confirmation("removepasskey", $"Remove the passkey “{passkey.Name}”?",
+                "It will no longer sign you in. Your device may still list it; delete it there too.", "Remove passkey", new Dictionary<string, string> { ["credentialId"] = passkey.CredentialId });
         }
     }
 
@@ -134,8 +139,13 @@ public sealed class SecurityModel(
     }
 
     /// <summary>Removes one of the user's own passkeys (the page asks first); anyone else's is "not found".</summary>
-    public async Task<IActionResult> OnPostRemovePasskeyAsync(string? credentialId, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRemovePasskeyAsync(string? credentialId, string? confirm, CancellationToken cancellationToken)
     {
+        if (Unconfirmed(confirm, "removepasskey", ("credentialId", credentialId)) is { } ask)
+        {
+            return ask;
+        }
+
         var removed = await passkeyService.RemoveAsync(UserId, credentialId, Ip, cancellationToken);
         if (!removed.Succeeded)
         {
