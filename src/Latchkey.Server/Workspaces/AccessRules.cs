@@ -69,11 +69,17 @@ public static class AccessRules
             ReadAuditLog => See(caller, action, Permissions.ReadAuditLog) ?? AccessDecision.Allow,
             ManageSso => See(caller, action, Permissions.ManagePolicies) ?? AccessDecision.Allow,
             // Resetting someone's factors changes that member: managers only, an owner's only by an owner, and never
-            // one's own here (that is done on the Security page, after proving the factor).
+            // one's own here (that is done on the Security page, after proving the factor). The factor belongs to the
+            // account, not the workspace: an admin here must not strip the second factor that guards another
+            // organisation's workspace (then sign in with a known password and enrol their own), so a person who
+            // belongs elsewhere is reset by the server operator (`reset-mfa`).
             ResetMemberMfa => See(caller, action, Permissions.ReadMembers)
                 ?? Do(caller, Permissions.ManageMembers, "Only owners and admins can reset a member's two-factor authentication.")
                 ?? OwnersOnlyChangedByOwners(caller, target)
                 ?? (target.MemberUserId == caller.UserId ? Refused("Reset your own two-factor authentication on your Security page.") : null)
+                ?? (target.MemberBelongsElsewhere
+                    ? Refused("This person also belongs to other workspaces, and their two-factor authentication guards those too. Ask your Latchkey operator to reset it (reset-mfa).")
+                    : null)
                 ?? AccessDecision.Allow,
             // Every member sees the name, so asking to change it is refused rather than hidden. Owners and admins
             // only, not a grantable permission: the name is what every member's CLI and codex show when choosing.

@@ -14,6 +14,12 @@ public sealed record AccessTarget
     /// <summary>The member being changed, when it matters who they are (one's own factors are reset elsewhere).</summary>
     public string? MemberUserId { get; init; }
 
+    /// <summary>
+    /// The member being changed also belongs to another organisation's workspace (their own personal workspace aside):
+    /// their account, and so its second factor, guards that workspace too.
+    /// </summary>
+    public bool MemberBelongsElsewhere { get; init; }
+
     /// <summary>The current role of the member being changed or removed.</summary>
     public string? MemberRole { get; init; }
 

@@ -107,6 +107,16 @@ public sealed class AccessRulesTests
         Assert.Equal(Enum.Parse<AccessOutcome>(outcome), decision.Outcome);
     }
 
+    [Theory]
+    [InlineData("owner")]
+    [InlineData("admin")]
+    public void Nobody_resets_the_two_factor_of_someone_who_belongs_to_another_workspace_too(string actor)
+    {
+        var decision = AccessRules.Decide(Actor(actor), ResetMemberMfa, new AccessTarget { MemberUserId = "usr_target", MemberRole = WorkspaceRoles.Member, MemberBelongsElsewhere = true });
+        Assert.Equal(AccessOutcome.Refused, decision.Outcome);
+        Assert.Contains("reset-mfa", decision.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Nobody_resets_their_own_two_factor_from_the_console()
     {

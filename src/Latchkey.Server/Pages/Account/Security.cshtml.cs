@@ -73,6 +73,15 @@ public sealed class SecurityModel(
 
     public string ClientName(string clientId) => clients.Find(clientId)?.DisplayName ?? clientId;
 
+    /// <summary>"Codex CLI on Linux"; the OAuth client's name only where the program does not already say it.</summary>
+    public (string Program, string? Client) Describe(SignInGrantRow grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var client = ClientName(grant.ClientId);
+        return grant.Device is null ? (client, null)
+            : grant.Device.StartsWith(client, StringComparison.OrdinalIgnoreCase) ? (grant.Device, null) : (grant.Device, client);
+    }
+
     public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
 
     /// <summary>The page; with `confirm=signout&amp;grantId=…` or `confirm=endsession&amp;sessionId=…` it first asks.</summary>
@@ -81,7 +90,8 @@ public sealed class SecurityModel(
         await LoadAsync(cancellationToken);
         if (confirm == "signout" && SignIns.FirstOrDefault(g => g.Id == grantId) is { } grant)
         {
-            Confirm = new Confirmation("revoke", $"Sign out {grant.Device ?? ClientName(grant.ClientId)} ({ClientName(grant.ClientId)}, {WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
+            var (program, client) = Describe(grant);
+            Confirm = new Confirmation("revoke", $"Sign out {program} ({(client is null ? string.Empty : client + ", ")}{WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
                 "It will have to sign in again; its tokens stop working at once.", "Sign out this application", new Dictionary<string, string> { ["grantId"] = grant.Id });
         }
         else if (confirm == "endsession" && WebSessions.FirstOrDefault(s => s.Id == sessionId) is { } session)
