@@ -109,6 +109,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<CallerRepository>();
         services.AddSingleton<MaintenanceRepository>();
         services.AddSingleton<WebSessionRepository>();
+        services.AddSingleton<PasskeyRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
@@ -134,6 +135,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AccountDisabling>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<CliMfaRule>();
+        services.AddSingleton<PasskeyService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
         services.AddSingleton<WorkspaceNaming>();

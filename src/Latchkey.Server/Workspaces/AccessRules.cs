@@ -1,3 +1,4 @@
+using Latchkey.Server.Web;
 using static Latchkey.Server.Workspaces.WorkspaceAction;
 
 namespace Latchkey.Server.Workspaces;
@@ -18,6 +19,7 @@ public static class AccessRules
     public const string NotAMemberCode = "not_a_member";
     public const string LocalAccessDisabledCode = "local_access_disabled";
     public const string DeviceSignInDisabledCode = "device_sign_in_disabled";
+    public const string PasskeyRequiredCode = "phishing_resistant_mfa_required";
 
     public static AccessDecision Decide(WorkspaceAccess? caller, WorkspaceAction action, AccessTarget? target = null)
     {
@@ -107,12 +109,20 @@ public static class AccessRules
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 
-    /// <summary>"Allow members to use Latchkey locally": the CLI, Codex, the client library, `at-` tokens, the gateway.</summary>
+    /// <summary>
+    /// "Allow members to use Latchkey locally": the CLI, Codex, the client library, `at-` tokens, the gateway. Then
+    /// "Require phishing-resistant MFA": a CLI or app sign-in into such a workspace must have used a passkey (NIST SP
+    /// 800-63B §5.2.5; amr `hwk`, RFC 8176), however strong its other factors were.
+    /// </summary>
     private static AccessDecision LocalUse(WorkspaceAccess? caller, AccessTarget target) => caller switch
     {
         null => new AccessDecision(AccessOutcome.Refused, NotAMemberCode, "You are not a member of this workspace."),
-        _ when !target.LocalClient || caller.Has(Permissions.LocalAccess) => AccessDecision.Allow,
-        _ => new AccessDecision(AccessOutcome.DeniedByPolicy, LocalAccessDisabledCode, WorkspaceAccess.LocalAccessDeniedMessage),
+        _ when target.LocalClient && !caller.Has(Permissions.LocalAccess)
+            => new AccessDecision(AccessOutcome.DeniedByPolicy, LocalAccessDisabledCode, WorkspaceAccess.LocalAccessDeniedMessage),
+        { Workspace.RequirePasskey: true } when target.SignInAmr is { } amr && !AuthenticationMethods.IsPhishingResistant(amr)
+            => new AccessDecision(AccessOutcome.DeniedByPolicy, PasskeyRequiredCode,
+                $"The workspace “{caller.Workspace.Name}” requires a passkey. Sign in with a passkey (add one on your Security page, /account/security), then try again."),
+        _ => AccessDecision.Allow,
     };
 
     /// <summary>The person's own switch, the workspace's device sign-in policy, then local access.</summary>

@@ -29,6 +29,13 @@ public sealed record AccessTarget
     /// <summary>The client is a local one (CLI, Codex, client library): the local-access policy applies to it.</summary>
     public bool LocalClient { get; init; } = true;
 
+    /// <summary>
+    /// How the sign-in that asks signed in (RFC 8176 amr), where tokens are handed out or refreshed for it: the
+    /// workspace's phishing-resistant MFA policy is decided on it. Null where no sign-in is asking (an `at-` token of
+    /// automation, an API key), which that policy does not govern.
+    /// </summary>
+    public string? SignInAmr { get; init; }
+
     /// <summary>The signed-in person has switched device sign-in off for their own account.</summary>
     public bool DeviceSignInOffForAccount { get; init; }
 }

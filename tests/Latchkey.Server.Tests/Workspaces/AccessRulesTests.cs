@@ -152,6 +152,33 @@ public sealed class AccessRulesTests
         Assert.Equal(AccessRules.NotAMemberCode, AccessRules.Decide(null, UseLocally).Code);
     }
 
+    /// <summary>NIST SP 800-63B §5.2.5: with the policy on, only a sign-in that used a passkey (amr hwk, RFC 8176) gets tokens.</summary>
+    [Fact]
+    public void Phishing_resistant_policy_needs_a_passkey_sign_in_for_everyone_and_leaves_automation_alone()
+    {
+        var strict = Team with { RequirePasskey = true };
+        foreach (var action in new[] { UseLocally, SignInWithDevice })
+        {
+            foreach (var actor in new[] { "member", "admin", "owner" })
+            {
+                var totp = AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "pwd otp mfa" });
+                Assert.Equal(AccessOutcome.DeniedByPolicy, totp.Outcome);
+                Assert.Equal(AccessRules.PasskeyRequiredCode, totp.Code);
+                Assert.Contains("requires a passkey", totp.Message, StringComparison.Ordinal);
+                Assert.Equal(AccessRules.PasskeyRequiredCode, AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "fed" }).Code);
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "pwd hwk mfa" }).IsAllowed);
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "hwk mfa" }).IsAllowed);
+                // No sign-in asks (an automation token): the policy is about how people sign in.
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action).IsAllowed);
+                // Off: any second factor will do.
+                Assert.True(AccessRules.Decide(Actor(actor, Team), action, new AccessTarget { SignInAmr = "pwd otp mfa" }).IsAllowed);
+            }
+        }
+
+        // Rows from before amr was stored count as password + code: not a passkey.
+        Assert.Equal(AccessRules.PasskeyRequiredCode, AccessRules.Decide(Actor("member", strict), UseLocally, new AccessTarget { SignInAmr = "" }).Code);
+    }
+
     [Fact]
     public void Device_sign_in_checks_the_persons_switch_then_the_workspace_then_local_access()
     {

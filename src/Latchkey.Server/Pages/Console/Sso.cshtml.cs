@@ -23,7 +23,7 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ManageSso;
 
-    public async Task OnGetAsync(string? confirm, [FromQuery(Name = "user_id")] string? userId, CancellationToken cancellationToken)
+    public async Task OnGetAsync(string? confirm, [FromQuery(Name = "user_id")] string? userId, string? domain, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
         if (confirm == "resetMfa" && Members.FirstOrDefault(m => m.UserId == userId) is { } member && ResetDecision(member).IsAllowed)
@@ -32,6 +32,28 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
                 "Their authenticator, passkeys and recovery codes stop working, every session and CLI sign-in of theirs ends, and they set up a new second factor at their next sign-in.",
                 "Reset two-factor authentication", new Dictionary<string, string> { ["user_id"] = member.UserId });
         }
+        else if (confirm == "remove" && Domains.FirstOrDefault(d => d.Domain == domain) is { } claimed)
+        {
+            Confirm = new Confirmation("remove", $"Remove the domain {claimed.Domain} from this workspace?",
+                claimed.VerifiedAt is null
+                    ? "The claim is withdrawn; another workspace may claim the domain."
+                    : "Its addresses are no longer sent to single sign-on" + (claimed.RequireSso ? ", password sign-in is allowed for them again" : string.Empty)
+                      + ", and nobody joins through it any more. Members keep their accounts and memberships. To use it again, claim it and ask the operator to confirm it.",
+                "Remove domain", new Dictionary<string, string> { ["domain"] = claimed.Domain });
+        }
+    }
+
+    /// <summary>Removes a claimed domain after the page asked (a post without confirm=yes only asks).</summary>
+    public async Task<IActionResult> OnPostRemoveAsync(string? domain, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "remove", ("domain", domain)) is { } ask)
+        {
+            return ask;
+        }
+
+        var refused = await domains.RemoveAsync(WorkspaceId, UserId, domain, Ip, cancellationToken);
+        await LoadAsync(cancellationToken);
+        return refused is null ? Done($"{domain?.Trim().ToLowerInvariant()} was removed from single sign-on.") : Refused(refused);
     }
 
     public async Task<IActionResult> OnPostClaimAsync(string? domain, string? provider, CancellationToken cancellationToken)
