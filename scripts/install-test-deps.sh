@@ -15,6 +15,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
 ls /usr/lib/*/libsecret-1.so.0 >/dev/null 2>&1 || need_apt+=(libsecret-1-0)
+# The man page test checks `latchkey manpage` with groff's warnings on.
+command -v groff >/dev/null 2>&1 || need_apt+=(groff-base)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing: ${need_apt[*]}. Install them (sudo apt-get install ${need_apt[*]}) and run again." >&2

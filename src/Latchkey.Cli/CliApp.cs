@@ -26,6 +26,7 @@ public sealed class CliApp(CliConsole console)
         root.Subcommands.Add(TokenCommand.Create(this));
         root.Subcommands.Add(CodexCommand.Create(this));
         root.Subcommands.Add(CompletionCommand.Create(root));
+        root.Subcommands.Add(ManPageCommand.Create(root));
         var help = root.Options.OfType<HelpOption>().Single();
         var withExamples = new HelpWithExamples((HelpAction)help.Action!);
         help.Action = withExamples;

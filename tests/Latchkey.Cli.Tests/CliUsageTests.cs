@@ -123,6 +123,42 @@ public sealed class CliUsageTests : IDisposable
         Assert.Equal(2, code);
     }
 
+    [Fact]
+    public async Task ManPage_IsCleanRoff_AndNamesEveryCommandAndOption()
+    {
+        var (code, page, _) = await cli.RunAsync(null, false, "manpage");
+        Assert.Equal(0, code);
+        var file = Path.Combine(Path.GetTempPath(), "latchkey-" + Guid.NewGuid().ToString("N") + ".1");
+        await File.WriteAllTextAsync(file, page);
+        try
+        {
+            // -ww: every groff warning; -z: no output. A clean page prints nothing on stderr.
+            using var groff = Process.Start(new ProcessStartInfo("groff", ["-man", "-ww", "-z", file]) { RedirectStandardError = true })!;
+            var warnings = await groff.StandardError.ReadToEndAsync();
+            await groff.WaitForExitAsync();
+            Assert.Equal(0, groff.ExitCode);
+            Assert.Equal(string.Empty, warnings);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        // Generated from the same command tree as the completion scripts, so nothing can be missing or stale.
+        var text = page.Replace("\\-", "-", StringComparison.Ordinal);
+        foreach (var (path, words) in Latchkey.Cli.Commands.CompletionCommand.Collect(new CliApp(new CliConsole { Out = TextWriter.Null, Error = TextWriter.Null, In = TextReader.Null, InputIsTerminal = false }).Build()))
+        {
+            Assert.Contains(path.Length == 0 ? ".SH GLOBAL OPTIONS" : $".SS \"latchkey {path}", text, StringComparison.Ordinal);
+            foreach (var word in words.Where(w => w.StartsWith('-')))
+            {
+                Assert.Contains(word, text, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Contains(".SH EXIT STATUS", text, StringComparison.Ordinal);
+        Assert.Contains("LATCHKEY_ACCESS_TOKEN", text, StringComparison.Ordinal);
+    }
+
     private static async Task<string> RunBashAsync(string script)
     {
         using var process = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true })!;

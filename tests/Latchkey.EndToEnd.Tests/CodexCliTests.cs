@@ -72,9 +72,11 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         "-c", "model_provider=\"lk\"", "-c", $"chatgpt_base_url=\"{server.Issuer}/backend-api\"", "-m", "lk-test-model", .. extra, "Say hello.",
     ];
 
-    private long Scalar(string sql)
+    private long Scalar(string sql) => ScalarAt(server, sql);
+
+    private static long ScalarAt(ServerProcess at, string sql)
     {
-        using var db = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly");
+        using var db = new SqliteConnection($"Data Source={Path.Combine(at.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
         db.Open();
         using var command = db.CreateCommand();
         command.CommandText = sql;
@@ -223,6 +225,41 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         var refused = await CliProcess.RunCodexAsync(codexHome, trap, null, null, Exec());
         Assert.NotEqual(0, refused.ExitCode);
         Assert.True(Plain(refused.Stdout + refused.Stderr).Contains(LocalAccessDenied, StringComparison.Ordinal), refused.Stdout + refused.Stderr);
+        AssertNoOutsideConnections();
+    }
+
+    /// <summary>
+    /// Issue 12: codex pinned to another workspace (`forced_chatgpt_workspace_id`) checks the id_token only after the
+    /// exchange and drops the tokens without telling the server. The sign-in nobody holds stays unclaimed and is
+    /// revoked when Latchkey:Lifetimes:UnclaimedSignIn passes (seconds here, a week by default).
+    /// </summary>
+    [Fact]
+    public async Task A_login_codex_refuses_for_its_pinned_workspace_is_left_unclaimed_and_then_revoked()
+    {
+        await using var quick = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Latchkey__Lifetimes__UnclaimedSignIn"] = "00:00:15",
+            ["Latchkey__CleanupInterval"] = "00:00:01",
+        });
+        using var person = await HttpUser.CreateOwnerAsync(quick);
+        using var login = CliProcess.StartCodex(codexHome, trap, null, null, "-c", "forced_chatgpt_workspace_id=\"ws_pinned_elsewhere\"",
+            "login", "--device-auth", "--experimental_issuer", quick.Issuer, "--experimental_client-id", "codex-cli");
+        var userCode = UserCode().Match(Plain(await login.WaitForLineAsync(l => UserCode().IsMatch(Plain(l))))).Value;
+        await person.ApproveDeviceAsync(userCode);
+
+        Assert.NotEqual(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.False(File.Exists(Path.Combine(codexHome, "auth.json")), "codex kept tokens for a workspace it is not pinned to");
+        long Unclaimed() => ScalarAt(quick, "SELECT COUNT(*) FROM grants WHERE client_id = 'codex-cli' AND first_used_at IS NULL AND revoked_at IS NULL");
+        Assert.Equal(1, Unclaimed());
+
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        while (ScalarAt(quick, "SELECT COUNT(*) FROM grants WHERE client_id = 'codex-cli' AND revoked_reason = 'unclaimed'") == 0 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+        }
+
+        Assert.Equal(1, ScalarAt(quick, "SELECT COUNT(*) FROM grants WHERE client_id = 'codex-cli' AND revoked_reason = 'unclaimed'"));
+        Assert.Equal(0, Unclaimed());
         AssertNoOutsideConnections();
     }
 

@@ -47,6 +47,7 @@ public sealed class OperatorCommandTests : IDisposable
     [Theory]
     [InlineData("disable-account")]
     [InlineData("enable-account")]
+    [InlineData("reset-mfa")]
     public async Task DisableOrEnableAccount_UnknownAddressOrNone_ExitsNonZeroWithMessage(string command)
     {
         var unknown = await RunAsync($"{command} nobody@example.com");

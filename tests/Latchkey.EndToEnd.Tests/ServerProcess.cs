@@ -12,12 +12,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly TaskCompletionSource<string?> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string issuerHost;
     private string? setupLink;
 
     private ServerProcess(int port, string dataDirectory, IDictionary<string, string> environment, string? workingDirectory, ServerLaunch launch)
     {
         Port = port;
         DataDirectory = dataDirectory;
+        issuerHost = launch.IssuerHost;
         // Pinned with taskset (which execs, so the pid is the server's) when the bench keeps it off the load generator's core.
         var start = new ProcessStartInfo(launch.Cpus is null ? "dotnet" : "taskset")
         {
@@ -59,7 +61,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    public string Issuer => $"http://127.0.0.1:{Port}";
+    public string Issuer => $"http://{issuerHost}:{Port}";
 
     public string? SetupLink => setupLink;
 

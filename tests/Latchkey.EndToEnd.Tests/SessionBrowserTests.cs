@@ -61,6 +61,61 @@ public sealed class SessionBrowserTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, await ConsoleWithCookieAsync(copied));
     }
 
+    /// <summary>
+    /// Issue 17: a CLI sign-in is named by the program that made it, times read in the viewer's own zone, and signing
+    /// it out asks first (an unconfirmed click changes nothing). Screenshot: security-confirm-signout.png.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task SecurityPage_NamesTheCliSignIn_ShowsLocalTimes_AndAsksBeforeSigningItOut()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "latchkey-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer))
+            {
+                await owner.ApproveDeviceAsync((await login.WaitForLineAsync(CliOutput.IsUserCodeLine)).Trim());
+                Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+            }
+
+            using var browser = new HeadlessChromium();
+            browser.Driver.ExecuteCdpCommand("Emulation.setTimezoneOverride", new Dictionary<string, object?> { ["timezoneId"] = "Asia/Tokyo" });
+            browser.Open(server.Issuer + "/account/login");
+            browser.Fill("email", owner.Email);
+            browser.Fill("password", owner.Password);
+            browser.Submit("password");
+            browser.Fill("code", owner.NextCode());
+            browser.Submit("code");
+            browser.Wait(By.Id("console-link"));
+            browser.Open(server.Issuer + "/account/security");
+
+            var row = browser.Wait(By.CssSelector("#grants tbody tr"));
+            Assert.Contains("Latchkey CLI on Linux", row.Text, StringComparison.Ordinal);
+            Assert.Contains("Not used yet", row.Text, StringComparison.Ordinal);
+            var signedIn = row.FindElement(By.CssSelector("td[data-label='Signed in'] time"));
+            Assert.Matches(@"GMT\+9|JST", signedIn.GetAttribute("title")); // the viewer's zone, not the server's UTC
+
+            browser.Click(By.CssSelector("#grants button[data-sign-out]"));
+            var question = browser.Wait(By.Id("confirm-question"));
+            Assert.Contains("Sign out Latchkey CLI on Linux", question.Text, StringComparison.Ordinal);
+            Assert.Single(browser.Driver.FindElements(By.CssSelector("#grants tbody tr"))); // nothing changed yet
+            browser.Screenshot("security-confirm-signout");
+
+            browser.Click(By.Id("confirm-yes"));
+            browser.WaitForText("Signed out of that application.");
+            Assert.Single(browser.Driver.FindElements(By.Id("no-grants")));
+            var status = await CliProcess.RunAsync(home, null, null, "login", "status", "--check");
+            Assert.NotEqual(0, status.ExitCode);
+        }
+        finally
+        {
+            if (Directory.Exists(home))
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+    }
+
     private async Task<HttpStatusCode> ConsoleWithCookieAsync(string sessionCookie)
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });

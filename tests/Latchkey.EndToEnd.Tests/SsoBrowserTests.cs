@@ -59,21 +59,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
         var daveInvite = await owner.InviteAsync(workspaceId, "member");
         using var dave = await HttpUser.RegisterWithoutMfaAsync(server, daveInvite, DaveEmail);
 
-        // The owner claims the domain in the console; the operator confirms it out of band; the owner turns on JIT.
-        using (var ownerBrowser = new HeadlessChromium())
-        {
-            SignInWithPassword(ownerBrowser, owner.Email, owner.Password, owner.NextCode());
-            ownerBrowser.Open($"{server.Issuer}/console/{workspaceId}/sso");
-            ownerBrowser.Fill("domain", Domain);
-            ownerBrowser.Submit("domain");
-            ownerBrowser.WaitForText("Ask your Latchkey operator to confirm it");
-            Assert.Equal((0, $"{Domain} is confirmed"), await OperatorAsync("confirm-sso-domain", Domain));
-            ownerBrowser.Open($"{server.Issuer}/console/{workspaceId}/sso");
-            ownerBrowser.Driver.ExecuteScript("arguments[0].value = 'member'", ownerBrowser.Wait(By.Id("jit-" + Domain)));
-            ownerBrowser.Click(By.CssSelector($"tr[data-domain='{Domain}'] button"));
-            ownerBrowser.WaitForText("Single sign-on settings for");
-            ownerBrowser.Screenshot("sso-console");
-        }
+        await ClaimDomainWithJitAsync(workspaceId);
 
         // Carol has no Latchkey account: she signs in at the provider, gets one, and joins the workspace just in time.
         using var carol = new HeadlessChromium();
@@ -180,6 +166,78 @@ public sealed class SsoBrowserTests : IAsyncLifetime
         }
         browser.Screenshot("sso-mfa-rule");
         Assert.Null(browser.Driver.Manage().Cookies.GetCookieNamed("latchkey.session"));
+    }
+
+    /// <summary>The owner claims the domain in the console; the operator confirms it out of band; the owner turns on JIT.</summary>
+    private async Task ClaimDomainWithJitAsync(string workspaceId)
+    {
+        using var ownerBrowser = new HeadlessChromium();
+        SignInWithPassword(ownerBrowser, owner.Email, owner.Password, owner.NextCode());
+        ownerBrowser.Open($"{server.Issuer}/console/{workspaceId}/sso");
+        ownerBrowser.Fill("domain", Domain);
+        ownerBrowser.Submit("domain");
+        ownerBrowser.WaitForText("Ask your Latchkey operator to confirm it");
+        Assert.Equal((0, $"{Domain} is confirmed"), await OperatorAsync("confirm-sso-domain", Domain));
+        ownerBrowser.Open($"{server.Issuer}/console/{workspaceId}/sso");
+        ownerBrowser.Driver.ExecuteScript("arguments[0].value = 'member'", ownerBrowser.Wait(By.Id("jit-" + Domain)));
+        ownerBrowser.Click(By.CssSelector($"tr[data-domain='{Domain}'] button"));
+        ownerBrowser.WaitForText("Single sign-on settings for");
+        ownerBrowser.Screenshot("sso-console");
+    }
+
+    /// <summary>
+    /// Issue 16: the real CLI's browser and device sign-ins with an account that only has SSO (made just in time):
+    /// no password, so the MFA rule leaves it to the provider, and the tokens say `fed`.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task RealCli_BrowserAndDeviceSignIn_ThroughTheUpstreamProvider()
+    {
+        var workspaceId = await owner.WorkspaceIdAsync();
+        await ClaimDomainWithJitAsync(workspaceId);
+        var home = Path.Combine(Path.GetTempPath(), "latchkey-sso-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var carol = new HeadlessChromium();
+            using (var login = CliProcess.Start(home, null, null, "login", "--server", server.Issuer))
+            {
+                var url = (await login.WaitForLineAsync(l => l.TrimStart().StartsWith(server.Issuer + "/oauth/authorize?", StringComparison.Ordinal))).Trim();
+                carol.Open(url);
+                carol.Click(By.Id("sso-corp"));
+                SignInUpstream(carol, "carol");
+                carol.WaitForText("You are signed in");
+                Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains("Successfully logged in as " + CarolEmail, login.Stdout, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(0, (await CliProcess.RunAsync(home, null, null, "logout")).ExitCode);
+
+            // The device flow, approved in the browser that holds her SSO session.
+            using (var login = CliProcess.Start(home, null, null, "login", "--device-auth", "--server", server.Issuer))
+            {
+                var userCode = (await login.WaitForLineAsync(CliOutput.IsUserCodeLine)).Trim();
+                carol.Open(server.Issuer + "/device");
+                SignInUpstreamIfAsked(carol, "carol");
+                carol.Fill("user_code", userCode);
+                carol.Submit("user_code");
+                carol.Click(By.Id("approve"));
+                carol.WaitForText("Device approved");
+                carol.Screenshot("sso-device-approved");
+                Assert.Equal(0, await login.WaitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains("Successfully logged in as " + CarolEmail, login.Stdout, StringComparison.Ordinal);
+            }
+
+            var status = await CliProcess.RunAsync(home, null, null, "login", "status", "--check");
+            Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
+            Assert.Contains(CarolEmail, status.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(home))
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
     }
 
     private void SignInWithPassword(HeadlessChromium browser, string email, string password, string code)

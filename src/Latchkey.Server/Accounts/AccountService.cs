@@ -190,7 +190,14 @@ public sealed class AccountService(
     /// and passkeys, ends every session and grant of the member, and is audited with who did it. The member enrols again
     /// at their next password sign-in (ASVS 5.0 §6.4.4: resets are logged and end existing sessions).
     /// </summary>
-    public async Task<bool> ResetMfaAsync(string userId, string actorUserId, string workspaceId, string? ipAddress, CancellationToken cancellationToken)
+    /// <summary>The operator's reset (`reset-mfa ADDRESS`), for people a workspace admin may not reset. Null when no account has the address.</summary>
+    public async Task<bool?> ResetMfaByEmailAsync(string email, string actor, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNormalizedEmailAsync(EmailAddress.Normalize(email), cancellationToken);
+        return user is null ? null : await ResetMfaAsync(user.Id, actor, workspaceId: null, ipAddress: null, cancellationToken);
+    }
+
+    public async Task<bool> ResetMfaAsync(string userId, string actorUserId, string? workspaceId, string? ipAddress, CancellationToken cancellationToken)
     {
         if (!await users.ResetMfaAsync(userId, cancellationToken))
         {

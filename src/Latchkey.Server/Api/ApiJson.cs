@@ -106,6 +106,7 @@ public static class ApiJson
         {
             ["local_access_enabled"] = w.LocalAccessEnabled,
             ["device_sign_in_enabled"] = w.DeviceSignInEnabled,
+            ["require_passkey"] = w.RequirePasskey,
             ["member_access_tokens_enabled"] = w.MemberAccessTokensEnabled,
             ["access_token_max_days"] = w.AccessTokenMaxDays,
             ["audit_retention_days"] = w.AuditRetentionDays,

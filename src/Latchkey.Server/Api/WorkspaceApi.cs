@@ -189,7 +189,7 @@ public static class WorkspaceApi
                 return ApiResults.Problem(error!);
             }
 
-            var known = new HashSet<string>(["local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled", "access_token_max_days", "audit_retention_days", "api_usage_retention_days"]);
+            var known = new HashSet<string>(["local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled", "access_token_max_days", "audit_retention_days", "api_usage_retention_days", "require_passkey"]);
             if (body.Select(kv => kv.Key).FirstOrDefault(k => !known.Contains(k)) is { } unknown)
             {
                 return ApiResults.Problem(ServiceError.Invalid(unknown, $"Unknown policy '{unknown}'. Known: {string.Join(", ", known)}."));
@@ -201,7 +201,8 @@ public static class WorkspaceApi
             var (maxDays, e4) = ApiJson.Days(body, "access_token_max_days");
             var (auditDays, e5) = ApiJson.Days(body, "audit_retention_days");
             var (usageDays, e6) = ApiJson.Days(body, "api_usage_retention_days");
-            if ((e1 ?? e2 ?? e3 ?? e4 ?? e5 ?? e6) is { } bad)
+            var (passkey, e7) = ApiJson.Flag(body, "require_passkey");
+            if ((e1 ?? e2 ?? e3 ?? e4 ?? e5 ?? e6 ?? e7) is { } bad)
             {
                 return ApiResults.Problem(bad);
             }
@@ -214,6 +215,7 @@ public static class WorkspaceApi
                 AccessTokenMaxDays = maxDays,
                 AuditRetentionDays = auditDays,
                 ApiUsageRetentionDays = usageDays,
+                RequirePasskey = passkey,
             };
             return ApiResults.From(await admin.UpdatePoliciesAsync(Access(c), change, Ip(c), c.RequestAborted), ApiJson.Policies);
         });

@@ -53,8 +53,10 @@ public static class AuditEventTypes
     public const string SsoDomainClaimed = "sso.domain_claimed";
     public const string SsoDomainConfirmed = "sso.domain_confirmed";
     public const string SsoDomainPolicyChanged = "sso.domain_policy_changed";
+    public const string SsoDomainRemoved = "sso.domain_removed";
     public const string MfaReset = "mfa.reset";
     public const string PasskeyAdded = "passkey.added";
     public const string PasskeyRemoved = "passkey.removed";
     public const string MfaRequiredRefusal = "mfa.required_refusal";
+    public const string PasskeyRequiredRefusal = "mfa.passkey_required_refusal";
 }

@@ -23,9 +23,9 @@ public static partial class SsoOptionsValidation
             }
 
             var preset = p.Preset?.ToLowerInvariant();
-            if (preset is not (null or "" or "entra" or "google"))
+            if (preset is not (null or "" or "entra" or "google" or "github"))
             {
-                yield return $"{at}:Preset must be 'entra', 'google' or empty (got '{p.Preset}').";
+                yield return $"{at}:Preset must be 'entra', 'google', 'github' or empty (got '{p.Preset}').";
             }
 
             // A multi-tenant Entra endpoint has no single issuer: any tenant's users could sign in.
@@ -55,7 +55,18 @@ public static partial class SsoOptionsValidation
                 yield return $"{at}:ClientSecret is required (set it in the environment, e.g. Latchkey__Sso__Providers__{i}__ClientSecret).";
             }
 
-            if (!p.ResolveScopes().Contains("openid", StringComparer.Ordinal))
+            if (p.IsGitHub && !p.ResolveScopes().Contains("user:email", StringComparer.Ordinal))
+            {
+                // Without it GitHub does not say which addresses it verified, and nothing may link on an unverified one.
+                yield return $"{at}:Scopes must include 'user:email' for the 'github' preset.";
+            }
+
+            if (p.IsGitHub && (!Uri.TryCreate(p.ResolveApiBaseUrl(), UriKind.Absolute, out var api) || (api.Scheme != "https" && !(api.Scheme == "http" && api.IsLoopback))))
+            {
+                yield return $"{at}:ApiBaseUrl must be an https URL (got '{p.ApiBaseUrl}').";
+            }
+
+            if (!p.IsGitHub && !p.ResolveScopes().Contains("openid", StringComparer.Ordinal))
             {
                 yield return $"{at}:Scopes must include 'openid'.";
             }

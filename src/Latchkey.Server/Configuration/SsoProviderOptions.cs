@@ -12,14 +12,26 @@ public sealed class SsoProviderOptions
     /// <summary>What the sign-in button says ("Continue with …").</summary>
     public string DisplayName { get; set; } = string.Empty;
 
-    /// <summary>`entra`, `google` or empty (generic). A preset fills in the authority and the usual claims.</summary>
+    /// <summary>
+    /// `entra`, `google`, `github` or empty (generic OpenID Connect). A preset fills in the authority and the usual
+    /// claims. `github` is OAuth 2.0, not OpenID Connect: no id_token, so the identity comes from its API (see GitHubIdentity).
+    /// </summary>
     public string? Preset { get; set; }
 
     /// <summary>For the `entra` preset: the directory (tenant) id. `common`/`organizations` are refused: the issuer must be one tenant.</summary>
     public string? TenantId { get; set; }
 
-    /// <summary>The issuer (OIDC Discovery §4: `{Authority}/.well-known/openid-configuration`). https unless loopback.</summary>
+    /// <summary>
+    /// The issuer (OIDC Discovery §4: `{Authority}/.well-known/openid-configuration`). https unless loopback. For
+    /// `github`: https://github.com by default, or a GitHub Enterprise Server's address.
+    /// </summary>
     public string? Authority { get; set; }
+
+    /// <summary>`github` only: the REST API (default https://api.github.com for github.com, else `{Authority}/api/v3`).</summary>
+    public string? ApiBaseUrl { get; set; }
+
+    /// <summary>OAuth 2.0 with identity from an API rather than an OpenID Connect id_token.</summary>
+    public bool IsGitHub => string.Equals(Preset, "github", StringComparison.OrdinalIgnoreCase);
 
     public string ClientId { get; set; } = string.Empty;
 
@@ -50,15 +62,21 @@ public sealed class SsoProviderOptions
     {
         "entra" => $"https://login.microsoftonline.com/{TenantId}/v2.0",
         "google" => "https://accounts.google.com",
+        "github" => string.IsNullOrWhiteSpace(Authority) ? "https://github.com" : Authority.TrimEnd('/'),
         _ => Authority?.TrimEnd('/'),
     };
 
-    public IReadOnlyList<string> ResolveScopes() => Scopes.Count > 0 ? [.. Scopes] : ["openid", "email", "profile"];
+    public string? ResolveApiBaseUrl() => !string.IsNullOrWhiteSpace(ApiBaseUrl) ? ApiBaseUrl.TrimEnd('/')
+        : ResolveAuthority() == "https://github.com" ? "https://api.github.com" : ResolveAuthority() + "/api/v3";
+
+    /// <summary>GitHub: read the profile and the addresses with their verification (`user:email`); nothing more.</summary>
+    public IReadOnlyList<string> ResolveScopes() => Scopes.Count > 0 ? [.. Scopes] : IsGitHub ? ["read:user", "user:email"] : ["openid", "email", "profile"];
 
     public string ResolveDisplayName() => !string.IsNullOrWhiteSpace(DisplayName) ? DisplayName : Preset?.ToLowerInvariant() switch
     {
         "entra" => "Microsoft",
         "google" => "Google",
+        "github" => "GitHub",
         _ => Name,
     };
 

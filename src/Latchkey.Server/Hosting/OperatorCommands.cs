@@ -6,12 +6,12 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Hosting;
 
 /// <summary>
-/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | disable-account ADDRESS | enable-account ADDRESS | confirm-sso-domain DOMAIN | backup FILE [settings]`: run one operator task against the
+/// `Latchkey.Server migrate | setup-link | rotate-keys | verify-email ADDRESS | disable-account ADDRESS | enable-account ADDRESS | reset-mfa ADDRESS | confirm-sso-domain DOMAIN | backup FILE [settings]`: run one operator task against the
 /// configured database and exit. Settings (flags, env vars, appsettings) are the same as for serving.
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "disable-account", "enable-account", "confirm-sso-domain", "backup"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "setup-link", "rotate-keys", "verify-email", "disable-account", "enable-account", "reset-mfa", "confirm-sso-domain", "backup"];
 
     public static bool IsOperatorCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -24,7 +24,7 @@ public static class OperatorCommands
             return args;
         }
 
-        return args[0] is "backup" or "verify-email" or "disable-account" or "enable-account" or "confirm-sso-domain" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
+        return args[0] is "backup" or "verify-email" or "disable-account" or "enable-account" or "reset-mfa" or "confirm-sso-domain" && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[2..] : args[1..];
     }
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
@@ -96,6 +96,23 @@ public static class OperatorCommands
                     (false, true) => $"{args[1]} is enabled: it can sign in again (its old sessions and tokens stay revoked).",
                     (false, false) => $"{args[1]} was not disabled.",
                 });
+                return 0;
+            case "reset-mfa":
+                if (args.Length < 2 || args[1].StartsWith('-'))
+                {
+                    await Console.Error.WriteLineAsync("Usage: reset-mfa ADDRESS  (after you have confirmed who is asking: it removes every second factor of that account)");
+                    return 2;
+                }
+
+                await init.InitializeAsync(printSetupLink: false, CancellationToken.None);
+                var reset = await services.GetRequiredService<AccountService>().ResetMfaByEmailAsync(args[1], "operator", CancellationToken.None);
+                if (reset is null)
+                {
+                    await Console.Error.WriteLineAsync($"No account has the address {args[1]}.");
+                    return 1;
+                }
+
+                Console.WriteLine($"{args[1]}: every second factor is removed and every session and CLI sign-in ended; they set up a new one at their next sign-in.");
                 return 0;
             case "confirm-sso-domain":
                 if (args.Length < 2 || args[1].StartsWith('-'))

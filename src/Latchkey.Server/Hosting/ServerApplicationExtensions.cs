@@ -13,6 +13,7 @@ public static class ServerApplicationExtensions
 {
     private static readonly Lazy<byte[]> SiteCss = new(() => Resource("Latchkey.Server.site.css"));
     private static readonly Lazy<byte[]> ConsoleJs = new(() => Resource("Latchkey.Server.console.js"));
+    private static readonly Lazy<byte[]> PasskeysJs = new(() => Resource("Latchkey.Server.passkeys.js"));
 
     private static byte[] Resource(string name)
     {
@@ -90,7 +91,7 @@ public static class ServerApplicationExtensions
         // Liveness runs no check at all (the process answers); readiness runs the checks tagged "ready".
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
-        foreach (var (path, body, type) in new[] { ("/css/site.css", SiteCss, "text/css; charset=utf-8"), ("/js/console.js", ConsoleJs, "text/javascript; charset=utf-8") })
+        foreach (var (path, body, type) in new[] { ("/css/site.css", SiteCss, "text/css; charset=utf-8"), ("/js/console.js", ConsoleJs, "text/javascript; charset=utf-8"), ("/js/passkeys.js", PasskeysJs, "text/javascript; charset=utf-8") })
         {
             app.MapGet(path, () => Results.Bytes(body.Value, type))
                 .AddEndpointFilter(async (context, next) =>

@@ -109,6 +109,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<CallerRepository>();
         services.AddSingleton<MaintenanceRepository>();
         services.AddSingleton<WebSessionRepository>();
+        services.AddSingleton<PasskeyRepository>();
         services.AddSingleton<ExpiredDataCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredDataCleanup>());
     }
@@ -137,6 +138,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<CliMfaRule>();
+        services.AddSingleton<PasskeyService>();
         services.AddSingleton<WorkspaceAccessService>();
         services.AddSingleton<WorkspaceAdminService>();
         services.AddSingleton<WorkspaceNaming>();

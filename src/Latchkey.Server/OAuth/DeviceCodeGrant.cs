@@ -49,7 +49,7 @@ public sealed class DeviceCodeGrant(IDbConnectionFactory db, DeviceCodeRepositor
         }
 
         // The policy may have changed between approval and this poll.
-        if (await localAccess.CheckAsync(WorkspaceAction.SignInWithDevice, new AccessTarget { LocalClient = client.IsLocal }, row.UserId!, row.WorkspaceId!, client.ClientId, ip, "device_exchange", cancellationToken) is { } denied)
+        if (await localAccess.CheckAsync(WorkspaceAction.SignInWithDevice, new AccessTarget { LocalClient = client.IsLocal, SignInAmr = row.Amr }, row.UserId!, row.WorkspaceId!, client.ClientId, ip, "device_exchange", cancellationToken) is { } denied)
         {
             return (null, OAuthError.PolicyDenied(denied.Message));
         }

@@ -105,7 +105,7 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."));
         }
 
-        if (client.IsLocal && await localAccess.CheckAsync(row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", cancellationToken) is { } denied)
+        if (client.IsLocal && await localAccess.CheckAsync(row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", row.Amr, cancellationToken) is { } denied)
         {
             await using var refused = await WriteTransaction.BeginAsync(db, cancellationToken);
             await codes.TryConsumeAsync(refused, codeHash, grantId: null, now);

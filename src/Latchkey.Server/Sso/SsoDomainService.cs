@@ -100,6 +100,27 @@ public sealed class SsoDomainService(
     }
 
     /// <summary>
+    /// Gives up a claimed domain (pending or confirmed): its addresses stop being sent to the provider, required single
+    /// sign-on and just-in-time membership end with it, and another workspace may claim it. Not found when this
+    /// workspace has no such claim (another workspace's claim looks the same).
+    /// </summary>
+    public async Task<ServiceError?> RemoveAsync(string workspaceId, string actorUserId, string? domain, string? ipAddress, CancellationToken cancellationToken)
+    {
+        domain = domain?.Trim().ToLowerInvariant() ?? string.Empty;
+        var row = domain.Length is 0 or > 253 ? null : await domains.FindAsync(domain, cancellationToken);
+        if (row is null || row.WorkspaceId != workspaceId || !await domains.RemoveAsync(workspaceId, domain, cancellationToken))
+        {
+            return ServiceError.NotFound("Domain");
+        }
+
+        await audit.WriteAsync(AuditEventTypes.SsoDomainRemoved, actorUserId, workspaceId, ipAddress: ipAddress, detail: new JsonObject
+        {
+            ["domain"] = domain, ["provider"] = row.Provider, ["was_confirmed"] = row.VerifiedAt is not null, ["required_sso"] = row.RequireSso,
+        }, cancellationToken: cancellationToken);
+        return null;
+    }
+
+    /// <summary>
     /// Just-in-time membership: a person whose provider asserted a verified address at a confirmed domain of a workspace,
     /// signing in through that domain's provider, joins the workspace with its default role (if it gives one).
     /// </summary>

@@ -40,6 +40,9 @@ public static class AuthenticationMethods
     public static IReadOnlyList<string> Parse(string? amr)
         => (string.IsNullOrWhiteSpace(amr) ? Legacy : amr).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>A passkey took part: the sign-in cannot have been phished (NIST SP 800-63B §5.2.5).</summary>
+    public static bool IsPhishingResistant(string? amr) => Parse(amr).Contains(HardwareKey);
+
     public static string Acr(string? amr)
     {
         var values = Parse(amr);

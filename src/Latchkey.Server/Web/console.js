@@ -5,8 +5,9 @@
 // zone on hover, and dates (over 45 days away, `data-date`) in that zone too.
 (function () {
   if (typeof Intl === 'undefined') { return; }
-  var exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
-  var dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+  // dateStyle cannot be combined with timeZoneName, so the fields are spelled out.
+  var exact = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  var dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
   document.querySelectorAll('time[datetime]').forEach(function (t) {
     var at = new Date(t.getAttribute('datetime'));
     if (isNaN(at.getTime())) { return; }

@@ -1,3 +1,4 @@
+using Latchkey.Server.Web;
 using static Latchkey.Server.Workspaces.WorkspaceAction;
 
 namespace Latchkey.Server.Workspaces;
@@ -18,6 +19,7 @@ public static class AccessRules
     public const string NotAMemberCode = "not_a_member";
     public const string LocalAccessDisabledCode = "local_access_disabled";
     public const string DeviceSignInDisabledCode = "device_sign_in_disabled";
+    public const string PasskeyRequiredCode = "phishing_resistant_mfa_required";
 
     public static AccessDecision Decide(WorkspaceAccess? caller, WorkspaceAction action, AccessTarget? target = null)
     {
@@ -67,11 +69,17 @@ public static class AccessRules
             ReadAuditLog => See(caller, action, Permissions.ReadAuditLog) ?? AccessDecision.Allow,
             ManageSso => See(caller, action, Permissions.ManagePolicies) ?? AccessDecision.Allow,
             // Resetting someone's factors changes that member: managers only, an owner's only by an owner, and never
-            // one's own here (that is done on the Security page, after proving the factor).
+            // one's own here (that is done on the Security page, after proving the factor). The factor belongs to the
+            // account, not the workspace: an admin here must not strip the second factor that guards another
+            // organisation's workspace (then sign in with a known password and enrol their own), so a person who
+            // belongs elsewhere is reset by the server operator (`reset-mfa`).
             ResetMemberMfa => See(caller, action, Permissions.ReadMembers)
                 ?? Do(caller, Permissions.ManageMembers, "Only owners and admins can reset a member's two-factor authentication.")
                 ?? OwnersOnlyChangedByOwners(caller, target)
                 ?? (target.MemberUserId == caller.UserId ? Refused("Reset your own two-factor authentication on your Security page.") : null)
+                ?? (target.MemberBelongsElsewhere
+                    ? Refused("This person also belongs to other workspaces, and their two-factor authentication guards those too. Ask your Latchkey operator to reset it (reset-mfa).")
+                    : null)
                 ?? AccessDecision.Allow,
             // Every member sees the name, so asking to change it is refused rather than hidden. Owners and admins
             // only, not a grantable permission: the name is what every member's CLI and codex show when choosing.
@@ -101,12 +109,20 @@ public static class AccessRules
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 
-    /// <summary>"Allow members to use Latchkey locally": the CLI, Codex, the client library, `at-` tokens, the gateway.</summary>
+    /// <summary>
+    /// "Allow members to use Latchkey locally": the CLI, Codex, the client library, `at-` tokens, the gateway. Then
+    /// "Require phishing-resistant MFA": a CLI or app sign-in into such a workspace must have used a passkey (NIST SP
+    /// 800-63B §5.2.5; amr `hwk`, RFC 8176), however strong its other factors were.
+    /// </summary>
     private static AccessDecision LocalUse(WorkspaceAccess? caller, AccessTarget target) => caller switch
     {
         null => new AccessDecision(AccessOutcome.Refused, NotAMemberCode, "You are not a member of this workspace."),
-        _ when !target.LocalClient || caller.Has(Permissions.LocalAccess) => AccessDecision.Allow,
-        _ => new AccessDecision(AccessOutcome.DeniedByPolicy, LocalAccessDisabledCode, WorkspaceAccess.LocalAccessDeniedMessage),
+        _ when target.LocalClient && !caller.Has(Permissions.LocalAccess)
+            => new AccessDecision(AccessOutcome.DeniedByPolicy, LocalAccessDisabledCode, WorkspaceAccess.LocalAccessDeniedMessage),
+        { Workspace.RequirePasskey: true } when target.SignInAmr is { } amr && !AuthenticationMethods.IsPhishingResistant(amr)
+            => new AccessDecision(AccessOutcome.DeniedByPolicy, PasskeyRequiredCode,
+                $"The workspace “{caller.Workspace.Name}” requires a passkey. Sign in with a passkey (add one on your Security page, /account/security), then try again."),
+        _ => AccessDecision.Allow,
     };
 
     /// <summary>The person's own switch, the workspace's device sign-in policy, then local access.</summary>

@@ -14,6 +14,12 @@ public sealed record AccessTarget
     /// <summary>The member being changed, when it matters who they are (one's own factors are reset elsewhere).</summary>
     public string? MemberUserId { get; init; }
 
+    /// <summary>
+    /// The member being changed also belongs to another organisation's workspace (their own personal workspace aside):
+    /// their account, and so its second factor, guards that workspace too.
+    /// </summary>
+    public bool MemberBelongsElsewhere { get; init; }
+
     /// <summary>The current role of the member being changed or removed.</summary>
     public string? MemberRole { get; init; }
 
@@ -22,6 +28,13 @@ public sealed record AccessTarget
 
     /// <summary>The client is a local one (CLI, Codex, client library): the local-access policy applies to it.</summary>
     public bool LocalClient { get; init; } = true;
+
+    /// <summary>
+    /// How the sign-in that asks signed in (RFC 8176 amr), where tokens are handed out or refreshed for it: the
+    /// workspace's phishing-resistant MFA policy is decided on it. Null where no sign-in is asking (an `at-` token of
+    /// automation, an API key), which that policy does not govern.
+    /// </summary>
+    public string? SignInAmr { get; init; }
 
     /// <summary>The signed-in person has switched device sign-in off for their own account.</summary>
     public bool DeviceSignInOffForAccount { get; init; }

@@ -14,8 +14,9 @@ namespace Latchkey.Server.Workspaces;
 public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mfaRule, AuditLog audit)
 {
     /// <summary>Null when allowed; otherwise the refusal (403 with the workspace's message), already recorded.</summary>
-    public Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
-        => CheckAsync(WorkspaceAction.UseLocally, AccessTarget.None, userId, workspaceId, clientId, ip, stage, cancellationToken);
+    /// <remarks><paramref name="amr"/>: how the sign-in asking for tokens signed in (the phishing-resistant MFA policy).</remarks>
+    public Task<ServiceError?> CheckAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, string? amr, CancellationToken cancellationToken)
+        => CheckAsync(WorkspaceAction.UseLocally, new AccessTarget { SignInAmr = amr }, userId, workspaceId, clientId, ip, stage, cancellationToken);
 
     public async Task<ServiceError?> CheckAsync(
         WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
@@ -43,6 +44,10 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
         if (decision.Code == AccessRules.LocalAccessDisabledCode)
         {
             await audit.WriteAsync(AuditEventTypes.LocalAccessDenied, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        }
+        else if (decision.Code == AccessRules.PasskeyRequiredCode)
+        {
+            await audit.WriteAsync(AuditEventTypes.PasskeyRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
         }
 
         return decision.ToError();

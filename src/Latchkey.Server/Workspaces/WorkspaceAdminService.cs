@@ -380,6 +380,7 @@ public sealed class WorkspaceAdminService(
             AccessTokenMaxDays = change.AccessTokenMaxDays.HasValue ? NullIfZero(change.AccessTokenMaxDays.Value) : before.AccessTokenMaxDays,
             AuditRetentionDays = change.AuditRetentionDays.HasValue ? NullIfZero(change.AuditRetentionDays.Value) : before.AuditRetentionDays,
             ApiUsageRetentionDays = change.ApiUsageRetentionDays.HasValue ? NullIfZero(change.ApiUsageRetentionDays.Value) : before.ApiUsageRetentionDays,
+            RequirePasskey = change.RequirePasskey ?? before.RequirePasskey,
         };
         await workspaces.UpdatePoliciesAsync(after, cancellationToken);
         var detail = new JsonObject();
@@ -389,6 +390,7 @@ public sealed class WorkspaceAdminService(
         AddChange(detail, "access_token_max_days", before.AccessTokenMaxDays, after.AccessTokenMaxDays);
         AddChange(detail, "audit_retention_days", before.AuditRetentionDays, after.AuditRetentionDays);
         AddChange(detail, "api_usage_retention_days", before.ApiUsageRetentionDays, after.ApiUsageRetentionDays);
+        AddChange(detail, "require_passkey", before.RequirePasskey, after.RequirePasskey);
         if (detail.Count > 0)
         {
             await audit.WriteAsync(AuditEventTypes.PolicyChanged, actor.UserId, actor.WorkspaceId, ipAddress: ip, detail: detail, cancellationToken: cancellationToken);
@@ -433,4 +435,6 @@ public sealed record PolicyChange
     public long? AuditRetentionDays { get; init; }
 
     public long? ApiUsageRetentionDays { get; init; }
+
+    public bool? RequirePasskey { get; init; }
 }

@@ -148,6 +148,67 @@ public abstract class SsoDomainTests(DatabaseEngine engine) : ServerTest(engine,
         Assert.Null(membership);
         Assert.Equal("validation_failed", owner?.Code);
     }
+
+    [Fact]
+    public async Task RemoveDomain_InConsole_AsksFirst_ThenRemovesAndAudits_AndPasswordsWorkAgain()
+    {
+        var domain = NewDomain();
+        var admin = await AdminWithDomainAsync(domain, confirm: true, requireSso: true);
+        var person = await EnrolledAtAsync(domain);
+        using var console = await TestAccounts.SignInAsync(Factory, admin);
+        var page = $"/console/{admin.WorkspaceId}/sso";
+
+        // One click only asks: nothing changes until the question is answered.
+        var (ask, _) = await console.SubmitAsync(page, new Dictionary<string, string> { ["domain"] = domain }, page + "?handler=remove");
+        Assert.Equal(HttpStatusCode.Redirect, ask.StatusCode);
+        Assert.Contains("confirm=remove", ask.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.NotNull(await Factory.Get<SsoDomainRepository>().FindAsync(domain, CancellationToken.None));
+        var (_, question) = await console.GetAsync(ask.Headers.Location!.OriginalString);
+        Assert.Contains($"Remove the domain {domain} from this workspace?", WebUtility.HtmlDecode(question), StringComparison.Ordinal);
+
+        var (removed, _) = await console.SubmitAsync(page, new Dictionary<string, string> { ["domain"] = domain, ["confirm"] = "yes" }, page + "?handler=remove");
+
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        Assert.Null(await Factory.Get<SsoDomainRepository>().FindAsync(domain, CancellationToken.None));
+        var events = await Factory.Get<AuditRepository>().QueryAsync(AuditEventTypes.SsoDomainRemoved, admin.Id, 10, CancellationToken.None);
+        Assert.Contains(events, e => e.WorkspaceId == admin.WorkspaceId && e.Detail!.Contains(domain, StringComparison.Ordinal));
+        Assert.Equal("/account/mfa", (await PasswordSignInAsync(person)).Response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task RemoveDomain_ClaimedByAnotherWorkspace_IsNotFound_AndStays()
+    {
+        var domain = NewDomain();
+        var owner = await AdminWithDomainAsync(domain, confirm: true, requireSso: true);
+        var other = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var console = await TestAccounts.SignInAsync(Factory, other);
+        var page = $"/console/{other.WorkspaceId}/sso";
+
+        var (response, _) = await console.SubmitAsync(page, new Dictionary<string, string> { ["domain"] = domain, ["confirm"] = "yes" }, page + "?handler=remove");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(owner.WorkspaceId, (await Factory.Get<SsoDomainRepository>().FindAsync(domain, CancellationToken.None))?.WorkspaceId);
+    }
+
+    [Fact]
+    public async Task RequiredSso_RefusesPasswordlessPasskeySignIn_Too()
+    {
+        var domain = NewDomain();
+        var person = await EnrolledAtAsync(domain);
+        var user = (await Factory.Get<UserRepository>().FindByIdAsync(person.Id, CancellationToken.None))!;
+        using var key = new SoftwareAuthenticator();
+        var passkeys = Factory.Get<PasskeyService>();
+        var ceremony = await passkeys.BeginRegistrationAsync(user, CancellationToken.None);
+        Assert.True((await passkeys.CompleteRegistrationAsync(user.Id, "Phone", key.Register(ceremony.OptionsJson), ceremony.Handle, null, CancellationToken.None)).Succeeded);
+        await AdminWithDomainAsync(domain, confirm: true, requireSso: true);
+
+        using var session = new WebSession(Factory);
+        var (response, body) = await PasskeyFlows.SignInPasswordlessAsync(session, key);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("requires single sign-on", body, StringComparison.Ordinal);
+        Assert.Null(session.SessionCookie);
+    }
 }
 
 public sealed class SqliteSsoDomainTests() : SsoDomainTests(DatabaseEngine.Sqlite);

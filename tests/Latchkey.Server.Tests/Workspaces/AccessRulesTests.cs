@@ -107,6 +107,16 @@ public sealed class AccessRulesTests
         Assert.Equal(Enum.Parse<AccessOutcome>(outcome), decision.Outcome);
     }
 
+    [Theory]
+    [InlineData("owner")]
+    [InlineData("admin")]
+    public void Nobody_resets_the_two_factor_of_someone_who_belongs_to_another_workspace_too(string actor)
+    {
+        var decision = AccessRules.Decide(Actor(actor), ResetMemberMfa, new AccessTarget { MemberUserId = "usr_target", MemberRole = WorkspaceRoles.Member, MemberBelongsElsewhere = true });
+        Assert.Equal(AccessOutcome.Refused, decision.Outcome);
+        Assert.Contains("reset-mfa", decision.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Nobody_resets_their_own_two_factor_from_the_console()
     {
@@ -140,6 +150,33 @@ public sealed class AccessRulesTests
         // A confidential web app is not "local use".
         Assert.True(AccessRules.Decide(Actor("member", off), UseLocally, new AccessTarget { LocalClient = false }).IsAllowed);
         Assert.Equal(AccessRules.NotAMemberCode, AccessRules.Decide(null, UseLocally).Code);
+    }
+
+    /// <summary>NIST SP 800-63B §5.2.5: with the policy on, only a sign-in that used a passkey (amr hwk, RFC 8176) gets tokens.</summary>
+    [Fact]
+    public void Phishing_resistant_policy_needs_a_passkey_sign_in_for_everyone_and_leaves_automation_alone()
+    {
+        var strict = Team with { RequirePasskey = true };
+        foreach (var action in new[] { UseLocally, SignInWithDevice })
+        {
+            foreach (var actor in new[] { "member", "admin", "owner" })
+            {
+                var totp = AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "pwd otp mfa" });
+                Assert.Equal(AccessOutcome.DeniedByPolicy, totp.Outcome);
+                Assert.Equal(AccessRules.PasskeyRequiredCode, totp.Code);
+                Assert.Contains("requires a passkey", totp.Message, StringComparison.Ordinal);
+                Assert.Equal(AccessRules.PasskeyRequiredCode, AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "fed" }).Code);
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "pwd hwk mfa" }).IsAllowed);
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action, new AccessTarget { SignInAmr = "hwk mfa" }).IsAllowed);
+                // No sign-in asks (an automation token): the policy is about how people sign in.
+                Assert.True(AccessRules.Decide(Actor(actor, strict), action).IsAllowed);
+                // Off: any second factor will do.
+                Assert.True(AccessRules.Decide(Actor(actor, Team), action, new AccessTarget { SignInAmr = "pwd otp mfa" }).IsAllowed);
+            }
+        }
+
+        // Rows from before amr was stored count as password + code: not a passkey.
+        Assert.Equal(AccessRules.PasskeyRequiredCode, AccessRules.Decide(Actor("member", strict), UseLocally, new AccessTarget { SignInAmr = "" }).Code);
     }
 
     [Fact]

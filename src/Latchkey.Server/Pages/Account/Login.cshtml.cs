@@ -4,6 +4,7 @@ using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Sso;
+using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -13,7 +14,15 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Latchkey.Server.Pages.Account;
 
 [EnableRateLimiting("signin")]
-public sealed class LoginModel(AccountService accounts, SsoProviderDirectory providers, SsoDomainService ssoDomains, AuditLog audit) : PageModel
+public sealed class LoginModel(
+    AccountService accounts,
+    PasskeyService passkeys,
+    UserRepository users,
+    WebSessions sessions,
+    SsoProviderDirectory providers,
+    SsoDomainService ssoDomains,
+    AuditLog audit,
+    TimeProvider time) : PageModel
 {
     /// <summary>The upstream providers offered as "Continue with …" buttons.</summary>
     public IReadOnlyList<SsoProviderOptions> Providers => providers.All;
@@ -83,7 +92,49 @@ public sealed class LoginModel(AccountService accounts, SsoProviderDirectory pro
             [new Claim(SessionClaims.UserId, user.Id), new Claim(SessionClaims.Email, user.Email), new Claim(SessionClaims.ReturnUrl, ReturnUrl)],
             "pwd", SessionClaims.UserId, null);
         await HttpContext.SignInAsync(SessionSchemes.MfaPending, new ClaimsPrincipal(identity));
-        return Redirect(user.TotpSecretProtected is null ? "/account/mfa-setup" : "/account/mfa");
+        var standing = await users.GetMfaStandingAsync(user.Id, cancellationToken);
+        return Redirect(standing is { HasMfa: true } ? "/account/mfa" : "/account/mfa-setup");
+    }
+
+    /// <summary>Passwordless sign-in, step one (passkeys.js): options for any discoverable passkey of this site.</summary>
+    public async Task<IActionResult> OnPostPasskeyOptionsAsync(CancellationToken cancellationToken)
+    {
+        var ceremony = (await passkeys.BeginAssertionAsync(null, cancellationToken))!;
+        PasskeyCeremonyCookie.Set(HttpContext, ceremony.Handle, PasskeyService.CeremonyLifetime);
+        return PasskeyJson.Options(ceremony);
+    }
+
+    /// <summary>
+    /// Passwordless sign-in, step two: a verified assertion with user verification is both factors (something the person
+    /// has, unlocked by something they know or are), so the session starts with amr `hwk mfa` (RFC 8176 §2).
+    /// </summary>
+    public async Task<IActionResult> OnPostPasskeyAsync([FromForm(Name = PasskeyCeremonyCookie.ResponseField)] string? credential, string? returnUrl, CancellationToken cancellationToken)
+    {
+        ReturnUrl = SafeReturnUrl(returnUrl);
+        var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
+        var result = await passkeys.CompleteAssertionAsync(null, credential, PasskeyCeremonyCookie.Take(HttpContext), ip, cancellationToken);
+        if (!result.Succeeded)
+        {
+            Error = result.Error!.Message;
+            Response.StatusCode = result.Error.Status;
+            return Page();
+        }
+
+        var user = result.Value!;
+        // A domain that requires single sign-on keeps every sign-in at its provider, so leaving the organisation there
+        // ends access here too; a passkey made earlier does not go around it.
+        if (await ssoDomains.RequiredProviderAsync(user.Email, cancellationToken) is { } required)
+        {
+            RequiredProvider = required;
+            Email = user.Email;
+            Error = $"Your organisation requires single sign-on for {EmailAddress.Domain(user.Email)} addresses. Continue with {required.ResolveDisplayName()}.";
+            Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Page();
+        }
+
+        await sessions.SignInAsync(HttpContext, user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), SecondFactorMethods.Passkey, cancellationToken, AuthenticationMethods.HardwareKey);
+        await audit.WriteAsync(AuditEventTypes.SignInSucceeded, user.Id, ipAddress: ip, detail: new JsonObject { ["method"] = "passkey" }, cancellationToken: cancellationToken);
+        return Redirect(ReturnUrl);
     }
 
     /// <summary>Home-realm discovery: the address's domain names the provider to send the person to.</summary>

@@ -25,10 +25,17 @@ public sealed class SecurityModel(
     WebSessionRepository sessionRecords,
     WorkspaceRepository workspaces,
     ClientRegistry clients,
+    PasskeyService passkeyService,
     AuditLog audit,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time) : PageModel
 {
+    /// <summary>
+    /// Adding a passkey needs a recent sign-in: a session cookie taken from an unattended browser must not be turned into
+    /// a lasting way in (ASVS 5.0 §6.4.1, changing factors requires recent authentication).
+    /// </summary>
+    public static readonly TimeSpan RecentSignIn = TimeSpan.FromMinutes(15);
+
     private IReadOnlyList<MembershipRow> memberships = [];
 
     public long? MfaEnrolledAt { get; private set; }
@@ -44,6 +51,9 @@ public sealed class SecurityModel(
     public string? CurrentSessionId => SessionClaims.GetSessionId(User);
 
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
+
+    /// <summary>The user's passkeys, oldest first.</summary>
+    public IReadOnlyList<PasskeyRow> Passkeys { get; private set; } = [];
 
     public string? Error { get; private set; }
 
@@ -63,15 +73,25 @@ public sealed class SecurityModel(
 
     public string ClientName(string clientId) => clients.Find(clientId)?.DisplayName ?? clientId;
 
+    /// <summary>"Codex CLI on Linux"; the OAuth client's name only where the program does not already say it.</summary>
+    public (string Program, string? Client) Describe(SignInGrantRow grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var client = ClientName(grant.ClientId);
+        return grant.Device is null ? (client, null)
+            : grant.Device.StartsWith(client, StringComparison.OrdinalIgnoreCase) ? (grant.Device, null) : (grant.Device, client);
+    }
+
     public string WorkspaceName(string workspaceId) => memberships.FirstOrDefault(m => m.WorkspaceId == workspaceId)?.WorkspaceName ?? workspaceId;
 
     /// <summary>The page; with `confirm=signout&amp;grantId=…` or `confirm=endsession&amp;sessionId=…` it first asks.</summary>
-    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, CancellationToken cancellationToken)
+    public async Task OnGetAsync(string? confirm, string? grantId, string? sessionId, string? credentialId, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
         if (confirm == "signout" && SignIns.FirstOrDefault(g => g.Id == grantId) is { } grant)
         {
-            Confirm = new Confirmation("revoke", $"Sign out {grant.Device ?? ClientName(grant.ClientId)} ({ClientName(grant.ClientId)}, {WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
+            var (program, client) = Describe(grant);
+            Confirm = new Confirmation("revoke", $"Sign out {program} ({(client is null ? string.Empty : client + ", ")}{WorkspaceName(grant.WorkspaceId)}, signed in {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), Now)}{(grant.IpAddress is null ? string.Empty : " from " + grant.IpAddress)})?",
                 "It will have to sign in again; its tokens stop working at once.", "Sign out this application", new Dictionary<string, string> { ["grantId"] = grant.Id });
         }
         else if (confirm == "endsession" && WebSessions.FirstOrDefault(s => s.Id == sessionId) is { } session)
@@ -80,6 +100,11 @@ public sealed class SecurityModel(
                 ? new Confirmation("endsession", "Sign out of this browser?", "You will need your password and second factor to sign in again.", "Sign out", new Dictionary<string, string> { ["sessionId"] = session.Id })
                 : new Confirmation("endsession", $"Sign out {session.Device}{(session.IpAddress is null ? string.Empty : " at " + session.IpAddress)}, last seen {HumanTime.Relative(DateTimeOffset.FromUnixTimeMilliseconds(session.LastSeenAt), Now)}?",
                     "That browser is signed out at once, even if someone copied its cookie.", "Sign out that session", new Dictionary<string, string> { ["sessionId"] = session.Id });
+        }
+        else if (confirm == "removepasskey" && Passkeys.FirstOrDefault(p => p.CredentialId == credentialId) is { } passkey)
+        {
+            Confirm = new Confirmation("removepasskey", $"Remove the passkey “{passkey.Name}”?",
+                "It will no longer sign you in. Your device may still list it; delete it there too.", "Remove passkey", new Dictionary<string, string> { ["credentialId"] = passkey.CredentialId });
         }
     }
 
@@ -92,6 +117,53 @@ public sealed class SecurityModel(
         WebSessions = await sessionRecords.ListActiveForUserAsync(UserId, now, cancellationToken);
         SignIns = await grants.ListActiveSignInsForUserAsync(UserId, now, cancellationToken);
         memberships = await workspaces.ListForUserAsync(UserId, cancellationToken);
+        Passkeys = await passkeyService.ListAsync(UserId, cancellationToken);
+    }
+
+    /// <summary>Step one of adding a passkey (called by passkeys.js): the creation options, and the ceremony cookie.</summary>
+    public async Task<IActionResult> OnPostPasskeyOptionsAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(UserId, cancellationToken);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        if (time.GetUtcNow().ToUnixTimeMilliseconds() - SessionClaims.GetAuthTime(User) > (long)RecentSignIn.TotalMilliseconds)
+        {
+            return PasskeyJson.Refusal(StatusCodes.Status403Forbidden, "recent_sign_in_required", "To add a passkey, sign out and sign in again first (you signed in more than 15 minutes ago).");
+        }
+
+        var ceremony = await passkeyService.BeginRegistrationAsync(user, cancellationToken);
+        PasskeyCeremonyCookie.Set(HttpContext, ceremony.Handle, PasskeyService.CeremonyLifetime);
+        return PasskeyJson.Options(ceremony);
+    }
+
+    /// <summary>Step two: the browser's new credential, verified and stored under the name the person gave it.</summary>
+    public async Task<IActionResult> OnPostAddPasskeyAsync(string? name, [FromForm(Name = PasskeyCeremonyCookie.ResponseField)] string? credential, CancellationToken cancellationToken)
+    {
+        var added = await passkeyService.CompleteRegistrationAsync(UserId, name, credential, PasskeyCeremonyCookie.Take(HttpContext), Ip, cancellationToken);
+        return added.Succeeded
+            ? Done($"Passkey “{added.Value!.Name}” added. You can use it to sign in, with or without your password.")
+            : await FailAsync(added.Error!.Message, cancellationToken);
+    }
+
+    /// <summary>Removes one of the user's own passkeys (the page asks first); anyone else's is "not found".</summary>
+    public async Task<IActionResult> OnPostRemovePasskeyAsync(string? credentialId, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "removepasskey", ("credentialId", credentialId)) is { } ask)
+        {
+            return ask;
+        }
+
+        var removed = await passkeyService.RemoveAsync(UserId, credentialId, Ip, cancellationToken);
+        if (!removed.Succeeded)
+        {
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return await FailAsync("That passkey was not found.", cancellationToken, keepStatus: true);
+        }
+
+        return Done("Passkey removed. It can no longer be used to sign in.");
     }
 
     public async Task<IActionResult> OnPostPasswordAsync([FromForm(Name = "current_password")] string? current, [FromForm(Name = "new_password")] string? next, CancellationToken cancellationToken)

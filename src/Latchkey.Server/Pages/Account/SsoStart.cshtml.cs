@@ -22,10 +22,14 @@ public sealed partial class SsoStartModel(SsoProviderDirectory providers, IOptio
 
         // The provider's discovery document and keys are fetched (and cached) before the redirect, so an unreachable
         // or misconfigured provider is a plain message on the sign-in page, not a server error.
+        // (GitHub is plain OAuth 2.0 with fixed endpoints: nothing to discover.)
         var scheme = SsoProviderDirectory.SchemeFor(provider);
         try
         {
-            await oidc.Get(scheme).ConfigurationManager!.GetConfigurationAsync(cancellationToken);
+            if (!provider.IsGitHub)
+            {
+                await oidc.Get(scheme).ConfigurationManager!.GetConfigurationAsync(cancellationToken);
+            }
         }
         catch (InvalidOperationException ex)
         {

@@ -93,6 +93,10 @@ public static class AuditSentences
             T.GatewayRequest => $"{S("method")} {S("path")} → {N("status")}" + (S("model") is { Length: > 0 } model ? $", model {model}" : string.Empty) + $", {N("duration_ms") ?? 0} ms.",
             T.WebSessionEnded => "Signed out one of their browser sessions.",
             T.SignedOutEverywhere => "Signed out everywhere: every browser session and CLI or app sign-in.",
+            T.SsoDomainRemoved => $"Removed {S("domain")} from single sign-on.",
+            T.PasskeyAdded => $"Added the passkey “{S("name")}”.",
+            T.PasskeyRemoved => $"Removed the passkey “{S("name")}”.",
+            T.PasskeyRequiredRefusal => "A CLI or app sign-in was refused: the workspace requires a passkey, and it was not signed in with one" + (S("stage") is { Length: > 0 } ps ? $" (at {ps.Replace('_', ' ')})." : "."),
             _ => string.Join(", ", d.Select(kv => $"{kv.Key.Replace('_', ' ')}: {Value(kv.Key, kv.Value)}")),
         };
     }
@@ -126,6 +130,7 @@ public static class AuditSentences
             "access_token_max_days" => "access-token limit",
             "audit_retention_days" => "audit retention",
             "api_usage_retention_days" => "API-usage retention",
+            "require_passkey" => "passkeys required for CLI sign-in",
             _ => key.Replace('_', ' '),
         };
         string Side(JsonNode? v) => v switch

@@ -50,6 +50,7 @@ public sealed class PoliciesModel(WorkspaceAdminService admin) : ConsolePageMode
             LocalAccessEnabled = form["local_access_enabled"] == "true",
             DeviceSignInEnabled = form["device_sign_in_enabled"] == "true",
             MemberAccessTokensEnabled = form["member_access_tokens_enabled"] == "true",
+            RequirePasskey = form["require_passkey"] == "true",
             AccessTokenMaxDays = Days("access_token_max_days"),
             AuditRetentionDays = Days("audit_retention_days"),
             ApiUsageRetentionDays = Days("api_usage_retention_days"),

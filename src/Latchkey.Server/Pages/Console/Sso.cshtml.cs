@@ -23,7 +23,38 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
 
     protected override WorkspaceAction? RequiredAction => WorkspaceAction.ManageSso;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync(string? confirm, [FromQuery(Name = "user_id")] string? userId, string? domain, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (confirm == "resetMfa" && Members.FirstOrDefault(m => m.UserId == userId) is { } member && ResetDecision(member).IsAllowed)
+        {
+            Confirm = new Confirmation("resetMfa", $"Reset the two-factor authentication of {member.Email}?",
+                "Their authenticator, passkeys and recovery codes stop working, every session and CLI sign-in of theirs ends, and they set up a new second factor at their next sign-in.",
+                "Reset two-factor authentication", new Dictionary<string, string> { ["user_id"] = member.UserId });
+        }
+        else if (confirm == "remove" && Domains.FirstOrDefault(d => d.Domain == domain) is { } claimed)
+        {
+            Confirm = new Confirmation("remove", $"Remove the domain {claimed.Domain} from this workspace?",
+                claimed.VerifiedAt is null
+                    ? "The claim is withdrawn; another workspace may claim the domain."
+                    : "Its addresses are no longer sent to single sign-on" + (claimed.RequireSso ? ", password sign-in is allowed for them again" : string.Empty)
+                      + ", and nobody joins through it any more. Members keep their accounts and memberships. To use it again, claim it and ask the operator to confirm it.",
+                "Remove domain", new Dictionary<string, string> { ["domain"] = claimed.Domain });
+        }
+    }
+
+    /// <summary>Removes a claimed domain after the page asked (a post without confirm=yes only asks).</summary>
+    public async Task<IActionResult> OnPostRemoveAsync(string? domain, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "remove", ("domain", domain)) is { } ask)
+        {
+            return ask;
+        }
+
+        var refused = await domains.RemoveAsync(WorkspaceId, UserId, domain, Ip, cancellationToken);
+        await LoadAsync(cancellationToken);
+        return refused is null ? Done($"{domain?.Trim().ToLowerInvariant()} was removed from single sign-on.") : Refused(refused);
+    }
 
     public async Task<IActionResult> OnPostClaimAsync(string? domain, string? provider, CancellationToken cancellationToken)
     {
@@ -41,8 +72,22 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
         return refused is null ? Done($"Single sign-on settings for {domain} saved.") : Refused(refused);
     }
 
-    public async Task<IActionResult> OnPostResetMfaAsync([FromForm(Name = "user_id")] string? userId, CancellationToken cancellationToken)
+    public bool IsSelf(MemberSignInMethodsRow member) => member?.UserId == UserId;
+
+    /// <summary>The decision for one member's row (the button shows only when it would be allowed).</summary>
+    public AccessDecision ResetDecision(MemberSignInMethodsRow member)
     {
+        ArgumentNullException.ThrowIfNull(member);
+        return Access.Decide(WorkspaceAction.ResetMemberMfa, new AccessTarget { MemberUserId = member.UserId, MemberRole = member.Role, MemberBelongsElsewhere = member.OtherWorkspaces > 0 });
+    }
+
+    public async Task<IActionResult> OnPostResetMfaAsync([FromForm(Name = "user_id")] string? userId, string? confirm, CancellationToken cancellationToken)
+    {
+        if (Unconfirmed(confirm, "resetMfa", ("user_id", userId)) is { } ask)
+        {
+            return ask;
+        }
+
         await LoadAsync(cancellationToken);
         var target = Members.FirstOrDefault(m => m.UserId == userId);
         if (target is null)
@@ -50,7 +95,7 @@ public sealed class SsoModel(SsoDomainService domains, SsoDomainRepository repos
             return Refused(ServiceError.NotFound("Member"));
         }
 
-        if (Access.Decide(WorkspaceAction.ResetMemberMfa, new AccessTarget { MemberUserId = target.UserId, MemberRole = target.Role }).ToError() is { } refused)
+        if (ResetDecision(target).ToError() is { } refused)
         {
             return Refused(refused);
         }

@@ -111,6 +111,7 @@ public sealed class DeviceModel(
         {
             DeviceSignInOffForAccount = await users.FindByIdAsync(UserId, cancellationToken) is { DeviceSignInDisabled: true },
             LocalClient = clients.Find(row.ClientId)?.IsLocal == true,
+            SignInAmr = SessionClaims.GetAmr(User),
         };
         return (await localAccess.CheckAsync(WorkspaceAction.SignInWithDevice, target, UserId, workspaceId, row.ClientId, Ip, "device_approval", cancellationToken))?.Message;
     }

@@ -88,7 +88,7 @@ public sealed class AuthorizeModel(AuthorizeRequestValidator validator, Authoriz
 
         // The workspace's local-access policy, told to the CLI through the redirect so it can print it.
         if (request.Client.IsLocal
-            && await localAccess.CheckAsync(userId, chosen.WorkspaceId, request.Client.ClientId, HttpContext.Connection.RemoteIpAddress?.ToString(), "authorize", cancellationToken) is { } denied)
+            && await localAccess.CheckAsync(userId, chosen.WorkspaceId, request.Client.ClientId, HttpContext.Connection.RemoteIpAddress?.ToString(), "authorize", SessionClaims.GetAmr(User), cancellationToken) is { } denied)
         {
             return Redirect(codes.BuildErrorRedirect(request.RedirectUri, request.State, new OAuthError(OAuthErrors.AccessDenied, denied.Message)));
         }

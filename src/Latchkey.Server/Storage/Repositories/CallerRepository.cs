@@ -10,7 +10,7 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class CallerRepository(IDbConnectionFactory db)
 {
     private const string WorkspaceColumns =
-        "w.id, w.name, w.plan_type, w.personal_owner_id, w.created_at, w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days, w.audit_retention_days, w.api_usage_retention_days";
+        "w.id, w.name, w.plan_type, w.personal_owner_id, w.created_at, w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days, w.audit_retention_days, w.api_usage_retention_days, w.require_passkey";
 
     private const string MemberJoins =
         """

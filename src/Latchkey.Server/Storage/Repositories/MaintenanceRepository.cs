@@ -15,6 +15,7 @@ public sealed class MaintenanceRepository(IDbConnectionFactory db)
         total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM refresh_tokens WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
         total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM setup_tokens WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
         total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM login_throttle WHERE window_start < @cutoff AND (locked_until IS NULL OR locked_until < @now)", new { cutoff = now - day, now }, cancellationToken: cancellationToken));
+        total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM webauthn_challenges WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
         // Ended sessions are kept a day, so someone looking into an incident can still see how they ended.
         total += await c.ExecuteAsync(new CommandDefinition("DELETE FROM web_sessions WHERE expires_at < @now OR ended_at < @cutoff", new { cutoff = now - day, now }, cancellationToken: cancellationToken));
         return total;

@@ -23,7 +23,7 @@ public sealed class RefreshTransaction : IAsyncDisposable
                CASE WHEN u.totp_secret_protected IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) THEN 1 ELSE 0 END AS has_mfa,
                m.role, w.name AS workspace_name, w.plan_type, w.personal_owner_id, w.created_at AS workspace_created_at,
                w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days,
-               w.audit_retention_days, w.api_usage_retention_days,
+               w.audit_retention_days, w.api_usage_retention_days, w.require_passkey,
                r.id AS custom_role_id, r.name AS custom_role_name, r.permissions AS custom_role_permissions
         FROM refresh_tokens t
         JOIN grants g ON g.id = t.grant_id

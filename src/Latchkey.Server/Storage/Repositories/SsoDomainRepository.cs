@@ -73,7 +73,9 @@ public sealed class SsoDomainRepository(IDbConnectionFactory db)
                    CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
                    CASE WHEN u.totp_secret_protected IS NOT NULL THEN 1 ELSE 0 END AS has_totp,
                    (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys,
-                   (SELECT MIN(e.provider) FROM external_identities e WHERE e.user_id = u.id) AS providers
+                   (SELECT MIN(e.provider) FROM external_identities e WHERE e.user_id = u.id) AS providers,
+                   (SELECT COUNT(*) FROM workspace_members o JOIN workspaces w ON w.id = o.workspace_id
+                    WHERE o.user_id = u.id AND o.workspace_id <> m.workspace_id AND (w.personal_owner_id IS NULL OR w.personal_owner_id <> u.id)) AS other_workspaces
             FROM workspace_members m JOIN users u ON u.id = m.user_id
             WHERE m.workspace_id = @workspaceId
             ORDER BY u.normalized_email

@@ -8,7 +8,7 @@ namespace Latchkey.Server.Storage.Repositories;
 public sealed class WorkspaceRepository(IDbConnectionFactory db)
 {
     private const string WorkspaceColumns =
-        "id, name, plan_type, personal_owner_id, created_at, local_access_enabled, device_sign_in_enabled, member_access_tokens_enabled, access_token_max_days, audit_retention_days, api_usage_retention_days";
+        "id, name, plan_type, personal_owner_id, created_at, local_access_enabled, device_sign_in_enabled, member_access_tokens_enabled, access_token_max_days, audit_retention_days, api_usage_retention_days, require_passkey";
 
     private const string InvitationColumns = "id, token_hash, workspace_id, email, role, created_by, created_at, expires_at, accepted_at, accepted_by, revoked_at";
 
@@ -156,7 +156,8 @@ public sealed class WorkspaceRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE workspaces SET local_access_enabled = @local, device_sign_in_enabled = @device, member_access_tokens_enabled = @tokens,
-                access_token_max_days = @maxDays, audit_retention_days = @auditDays, api_usage_retention_days = @usageDays
+                access_token_max_days = @maxDays, audit_retention_days = @auditDays, api_usage_retention_days = @usageDays,
+                require_passkey = @passkey
             WHERE id = @id
             """,
             new
@@ -168,6 +169,7 @@ public sealed class WorkspaceRepository(IDbConnectionFactory db)
                 maxDays = policies.AccessTokenMaxDays,
                 auditDays = policies.AuditRetentionDays,
                 usageDays = policies.ApiUsageRetentionDays,
+                passkey = policies.RequirePasskey ? 1L : 0L,
             },
             cancellationToken: cancellationToken));
     }

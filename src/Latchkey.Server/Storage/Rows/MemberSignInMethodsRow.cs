@@ -15,6 +15,9 @@ public sealed record MemberSignInMethodsRow
 
     public long Passkeys { get; init; }
 
+    /// <summary>How many other workspaces the person belongs to, their own personal workspace aside.</summary>
+    public long OtherWorkspaces { get; init; }
+
     /// <summary>A provider linked to the account (the first by name), or null when none is.</summary>
     public string? Providers { get; init; }
 }

@@ -73,6 +73,8 @@ public sealed record RefreshContextRow
 
     public long? ApiUsageRetentionDays { get; init; }
 
+    public bool RequirePasskey { get; init; }
+
     public string? CustomRoleId { get; init; }
 
     public string? CustomRoleName { get; init; }
@@ -107,6 +109,7 @@ public sealed record RefreshContextRow
         AccessTokenMaxDays = AccessTokenMaxDays,
         AuditRetentionDays = AuditRetentionDays,
         ApiUsageRetentionDays = ApiUsageRetentionDays,
+        RequirePasskey = RequirePasskey,
     };
 
     public CustomRoleRow? CustomRole => CustomRoleId is null || CustomRoleName is null || CustomRolePermissions is null ? null : new()

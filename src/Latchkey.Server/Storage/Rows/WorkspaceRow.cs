@@ -28,4 +28,7 @@ public sealed record WorkspaceRow
 
     /// <summary>How long usage records of API-key calls are kept; null = as the audit log.</summary>
     public long? ApiUsageRetentionDays { get; init; }
+
+    /// <summary>"Require phishing-resistant MFA": members' CLI and app sign-ins must have used a passkey.</summary>
+    public bool RequirePasskey { get; init; }
 }
