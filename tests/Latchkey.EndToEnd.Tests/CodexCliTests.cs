@@ -83,6 +83,21 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Usage events (gateway requests, access-token uses) are written off the request path, a moment later.</summary>
+    private async Task<long> UsageCountAsync(string sql)
+    {
+        for (var waited = 0; ; waited += 50)
+        {
+            var count = Scalar(sql);
+            if (count > 0 || waited >= 5000)
+            {
+                return count;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     private static void SignIn(HeadlessChromium browser, HttpUser user)
     {
         browser.Fill("email", user.Email);
@@ -133,7 +148,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
         Assert.True(Scalar("SELECT COUNT(*) FROM refresh_tokens") >= 2, "the server saw no refresh");
-        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND detail LIKE '%\"status\":200%'") >= 1);
+        Assert.True(await UsageCountAsync("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND detail LIKE '%\"status\":200%'") >= 1);
         var forwarded = upstream.Requests.Last(r => r.Path == "/v1/responses");
         Assert.Equal("Bearer " + FakeResponsesUpstream.ApiKey, forwarded.Authorization);
 
@@ -168,8 +183,8 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         var run = await CliProcess.RunCodexAsync(codexHome, trap, env, null, Exec());
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Contains(FakeResponsesUpstream.ReplyText, run.Stdout, StringComparison.Ordinal);
-        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.used'") >= 1, "no run-start check was recorded");
-        Assert.True(Scalar("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND client_id = 'access_token'") >= 1);
+        Assert.True(await UsageCountAsync("SELECT COUNT(*) FROM audit_events WHERE event_type = 'access_token.used'") >= 1, "no run-start check was recorded");
+        Assert.True(await UsageCountAsync("SELECT COUNT(*) FROM audit_events WHERE event_type = 'gateway.request' AND client_id = 'access_token'") >= 1);
 
         // Local access switched off: the run-start check refuses the token, and the person reads the workspace's
         // message in codex's own output (whoami lets the run keep the token; the gateway's refusal is what codex prints).

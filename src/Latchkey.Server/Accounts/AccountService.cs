@@ -17,6 +17,7 @@ namespace Latchkey.Server.Accounts;
 public sealed class AccountService(
     UserRepository users,
     AccountSecurityRepository security,
+    PasswordHashing passwords,
     AccountSessions sessions,
     AuditLog audit,
     IDataProtectionProvider dataProtection,
@@ -24,11 +25,6 @@ public sealed class AccountService(
     TimeProvider time)
 {
     public const int RecoveryCodeCount = 10;
-    private static readonly PasswordHasher<UserRow> Hasher = new();
-
-    // A real hash of a random password: unknown emails are checked against it so that a miss costs as much as a
-    // hit, and response time does not reveal whether an account exists.
-    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(null!, SecretDigest.NewOpaqueSecret()));
     private readonly IDataProtector totpProtector = dataProtection.CreateProtector("Latchkey.Totp.v1");
 
     private SignInSecurityOptions SignIn => options.Value.SignIn;
@@ -58,7 +54,7 @@ public sealed class AccountService(
             Id = "user_" + NewId(),
             Email = email,
             NormalizedEmail = EmailAddress.Normalize(email),
-            PasswordHash = Hasher.HashPassword(null!, password!),
+            PasswordHash = await passwords.HashAsync(null, password!, cancellationToken),
             CreatedAt = now,
         };
         var workspace = !personalWorkspace ? null : new WorkspaceRow
@@ -116,11 +112,7 @@ public sealed class AccountService(
 
         // Always pay for one hash verification, found or not.
         // An account made through single sign-on has no password: it is checked against the dummy too, and fails.
-        var verified = Hasher.VerifyHashedPassword(user!, user is { HasPassword: true } ? user.PasswordHash : DummyHash.Value, password ?? string.Empty);
-        if (user is { HasPassword: false })
-        {
-            verified = PasswordVerificationResult.Failed;
-        }
+        var verified = await passwords.VerifyAsync(user, user is { HasPassword: true } ? user.PasswordHash : null, password ?? string.Empty, cancellationToken);
 
         var lockedUntil = await security.GetLockedUntilAsync(throttleKey, cancellationToken);
         if (lockedUntil is not null && lockedUntil > now)
@@ -138,6 +130,12 @@ public sealed class AccountService(
         }
 
         await security.ResetThrottleAsync(throttleKey, cancellationToken);
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            // Made with fewer iterations than today's (OWASP's count was raised): stored again at full strength.
+            await users.SetPasswordHashAsync(user.Id, await passwords.HashAsync(user, password!, cancellationToken), cancellationToken);
+        }
+
         if (user.DisabledAt is not null)
         {
             await audit.WriteAsync(AuditEventTypes.SignInFailed, user.Id, ipAddress: ipAddress, detail: new JsonObject { ["reason"] = "account_disabled" }, cancellationToken: cancellationToken);
@@ -353,7 +351,7 @@ public sealed class AccountService(
     public async Task<string?> ChangePasswordAsync(string userId, string? keepSessionId, string? currentPassword, string? newPassword, string? ipAddress, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(userId, cancellationToken);
-        if (user is null || Hasher.VerifyHashedPassword(user, user.PasswordHash, currentPassword ?? string.Empty) == PasswordVerificationResult.Failed)
+        if (user is null || await passwords.VerifyAsync(user, user.HasPassword ? user.PasswordHash : null, currentPassword ?? string.Empty, cancellationToken) == PasswordVerificationResult.Failed)
         {
             return "The current password is not correct.";
         }
@@ -363,7 +361,7 @@ public sealed class AccountService(
             return invalid.Error;
         }
 
-        await users.SetPasswordHashAsync(userId, Hasher.HashPassword(user, newPassword!), cancellationToken);
+        await users.SetPasswordHashAsync(userId, await passwords.HashAsync(user, newPassword!, cancellationToken), cancellationToken);
         await audit.WriteAsync(AuditEventTypes.PasswordChanged, userId, ipAddress: ipAddress, cancellationToken: cancellationToken);
         await sessions.EndAllAsync(userId, keepSessionId, "password_changed", ipAddress, cancellationToken);
         return null;

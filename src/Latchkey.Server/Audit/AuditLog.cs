@@ -5,7 +5,7 @@ using Latchkey.Server.Storage.Rows;
 namespace Latchkey.Server.Audit;
 
 /// <summary>Writes security events. Callers pass identifiers and reasons only: never a secret, code or token.</summary>
-public sealed class AuditLog(AuditRepository repository, TimeProvider time)
+public sealed class AuditLog(AuditRepository repository, BackgroundAuditWriter background, TimeProvider time)
 {
     public Task WriteAsync(
         string eventType,
@@ -16,6 +16,15 @@ public sealed class AuditLog(AuditRepository repository, TimeProvider time)
         JsonObject? detail = null,
         CancellationToken cancellationToken = default)
         => repository.AppendAsync(Row(eventType, userId, workspaceId, clientId, ipAddress, detail), cancellationToken);
+
+    /// <summary>
+    /// A high-volume usage event that records no state change (a gateway request, an access token's use): queued and
+    /// committed in a batch off the request path (<see cref="BackgroundAuditWriter"/>). It is written even if the
+    /// request is cancelled once queued, and on a clean shutdown before the server stops.
+    /// </summary>
+    public ValueTask RecordUsageAsync(
+        string eventType, string? userId, string? workspaceId, string? clientId, string? ipAddress, JsonObject? detail, CancellationToken cancellationToken)
+        => background.EnqueueAsync(Row(eventType, userId, workspaceId, clientId, ipAddress, detail), cancellationToken);
 
     /// <summary>
     /// An event to write inside a caller's own transaction, so it commits (or not) with the change it records. It is

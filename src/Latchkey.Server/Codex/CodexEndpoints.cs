@@ -3,6 +3,7 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.OAuth;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.Extensions.Options;
@@ -70,7 +71,7 @@ public static class CodexEndpoints
     /// `{issuer}/deviceauth/callback` with a PKCE pair made here. The device code is consumed, so this answers once.
     /// </summary>
     private static async Task<IResult> PollAsync(
-        HttpContext context, DeviceCodeRepository deviceCodes, AuthorizationCodeService codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
+        HttpContext context, IDbConnectionFactory db, DeviceCodeRepository deviceCodes, AuthorizationCodeService codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
     {
         var (p, error) = await OAuthRequestReader.ReadAsync(context, allowJson: true, context.RequestAborted);
         if (p is null)
@@ -109,16 +110,19 @@ public static class CodexEndpoints
                 return OAuthResponses.Error(OAuthError.InvalidGrant("This device authorization was already used."));
         }
 
-        if (!await deviceCodes.TryConsumeAsync(hash, "codex-authorization-code", context.RequestAborted))
+        // The device code consumed and the authorization code stored in one transaction (one commit).
+        var verifier = Pkce.CreateVerifier();
+        var challenge = Pkce.ComputeS256Challenge(verifier);
+        await using var tx = await WriteTransaction.BeginAsync(db, context.RequestAborted);
+        if (!await deviceCodes.TryConsumeAsync(tx, hash, "codex-authorization-code"))
         {
             return OAuthResponses.Error(OAuthError.InvalidGrant("This device authorization was already used."));
         }
 
-        var verifier = Pkce.CreateVerifier();
-        var challenge = Pkce.ComputeS256Challenge(verifier);
         var code = await codes.CreateCodeAsync(
-            row.ClientId, row.UserId!, row.WorkspaceId!, options.Value.ResolveIssuer() + DeviceCallbackPath, challenge, row.Scope, null,
-            row.AuthTime ?? now.ToUnixTimeMilliseconds(), row.Amr, context.RequestAborted);
+            tx, row.ClientId, row.UserId!, row.WorkspaceId!, options.Value.ResolveIssuer() + DeviceCallbackPath, challenge, row.Scope, null,
+            row.AuthTime ?? now.ToUnixTimeMilliseconds(), row.Amr);
+        await tx.CommitAsync();
         return OAuthResponses.Json(new JsonObject { ["authorization_code"] = code, ["code_challenge"] = challenge, ["code_verifier"] = verifier });
     }
 

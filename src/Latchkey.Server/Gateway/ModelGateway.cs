@@ -65,7 +65,7 @@ public sealed partial class ModelGateway(
                 ["bytes_out"] = exchange.BytesOut,
                 ["duration_ms"] = (long)elapsed.TotalMilliseconds,
             };
-            await audit.WriteAsync(AuditEventTypes.GatewayRequest, caller.UserId, caller.WorkspaceId, caller.ClientId, context.Connection.RemoteIpAddress?.ToString(), detail, CancellationToken.None);
+            await audit.RecordUsageAsync(AuditEventTypes.GatewayRequest, caller.UserId, caller.WorkspaceId, caller.ClientId, context.Connection.RemoteIpAddress?.ToString(), detail, CancellationToken.None);
         }
     }
 

@@ -130,9 +130,12 @@ public static class ServerServiceCollectionExtensions
 
     private static void AddLatchkeyAccounts(this IServiceCollection services)
     {
+        services.AddSingleton<BackgroundAuditWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackgroundAuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AccountSessions>();
         services.AddSingleton<AccountDisabling>();
+        services.AddSingleton<PasswordHashing>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<CliMfaRule>();
         services.AddSingleton<PasskeyService>();

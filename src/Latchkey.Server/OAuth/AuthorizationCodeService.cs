@@ -1,5 +1,6 @@
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Configuration;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Microsoft.AspNetCore.WebUtilities;
@@ -7,23 +8,33 @@ using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.OAuth;
 
-public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
+public sealed class AuthorizationCodeService(IDbConnectionFactory db, AuthorizationCodeRepository codes, IOptions<LatchkeyServerOptions> options, TimeProvider time)
 {
     /// <summary>Stores a code (as a digest) and returns the redirect that delivers it (RFC 6749 §4.1.2).</summary>
     public async Task<string> IssueAsync(AuthorizeRequest request, string userId, string workspaceId, long authTime, string? amr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var code = await CreateCodeAsync(request.Client.ClientId, userId, workspaceId, request.RedirectUri, request.CodeChallenge, request.Scope, request.Nonce, authTime, amr, cancellationToken);
+        string code;
+        await using (var tx = await WriteTransaction.BeginAsync(db, cancellationToken))
+        {
+            code = await CreateCodeAsync(tx, request.Client.ClientId, userId, workspaceId, request.RedirectUri, request.CodeChallenge, request.Scope, request.Nonce, authTime, amr);
+            await tx.CommitAsync();
+        }
+
         return BuildRedirect(request.RedirectUri, request.State, ("code", code), ("iss", options.Value.ResolveIssuer()));
     }
 
-    /// <summary>Stores a new single-use code (only its digest) bound to client, user, workspace, redirect URI and PKCE challenge; returns the code.</summary>
+    /// <summary>
+    /// Stores a new single-use code (only its digest) bound to client, user, workspace, redirect URI and PKCE challenge,
+    /// in the caller's transaction (Codex's device poll consumes its device code in the same one); returns the code.
+    /// </summary>
     public async Task<string> CreateCodeAsync(
-        string clientId, string userId, string workspaceId, string redirectUri, string codeChallenge, string scope, string? nonce, long authTime, string? amr, CancellationToken cancellationToken)
+        WriteTransaction tx, string clientId, string userId, string workspaceId, string redirectUri, string codeChallenge, string scope, string? nonce, long authTime, string? amr)
     {
         var code = SecretDigest.NewOpaqueSecret();
         var now = time.GetUtcNow();
         await codes.CreateAsync(
+            tx,
             new AuthorizationCodeRow
             {
                 CodeHash = SecretDigest.Compute(code),
@@ -38,8 +49,7 @@ public sealed class AuthorizationCodeService(AuthorizationCodeRepository codes, 
                 Amr = amr,
                 CreatedAt = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = (now + options.Value.Lifetimes.AuthorizationCode).ToUnixTimeMilliseconds(),
-            },
-            cancellationToken);
+            });
         return code;
     }
 

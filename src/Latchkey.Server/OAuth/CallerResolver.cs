@@ -136,7 +136,7 @@ public sealed class CallerResolver(
 
         if (use.RecordUse)
         {
-            await audit.WriteAsync(AuditEventTypes.AccessTokenUsed, row.UserId, row.CredentialWorkspaceId, clientLabel, ip,
+            await audit.RecordUsageAsync(AuditEventTypes.AccessTokenUsed, row.UserId, row.CredentialWorkspaceId, clientLabel, ip,
                 new JsonObject { ["token_id"] = row.CredentialId, ["purpose"] = use.Purpose }, cancellationToken);
         }
 

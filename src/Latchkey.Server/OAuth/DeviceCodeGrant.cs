@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Workspaces;
@@ -8,7 +9,7 @@ using Latchkey.Server.Workspaces;
 namespace Latchkey.Server.OAuth;
 
 /// <summary>The device_code grant: polling responses of RFC 8628 §3.5.</summary>
-public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssuer issuer, LocalAccessGate localAccess, TimeProvider time)
+public sealed class DeviceCodeGrant(IDbConnectionFactory db, DeviceCodeRepository deviceCodes, TokenIssuer issuer, LocalAccessGate localAccess, TimeProvider time)
 {
     public async Task<(JsonObject? Response, OAuthError? Error)> HandleAsync(RegisteredClient client, OAuthParameters p, string? ip, string device, CancellationToken cancellationToken)
     {
@@ -53,15 +54,23 @@ public sealed class DeviceCodeGrant(DeviceCodeRepository deviceCodes, TokenIssue
             return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
-        // Consumed before the grant exists: the conditional UPDATE lets exactly one of any number of concurrent polls
-        // (on any instance) through, so one approval makes one grant and no orphan grants nobody holds.
-        var grantId = TokenIssuer.NewGrantId();
-        if (!await deviceCodes.TryConsumeAsync(hash, grantId, cancellationToken))
+        // Consumed in the transaction that creates the grant, one commit: the conditional UPDATE lets exactly one of
+        // any number of concurrent polls (on any instance) through, so one approval makes one grant, and a failure
+        // before the commit leaves neither a consumed approval nor an orphan grant nobody holds.
+        IssuedGrant issued;
+        await using (var tx = await WriteTransaction.BeginAsync(db, cancellationToken))
         {
-            return (null, OAuthError.InvalidGrant("The device code was already used."));
+            var grantId = TokenIssuer.NewGrantId();
+            if (!await deviceCodes.TryConsumeAsync(tx, hash, grantId))
+            {
+                return (null, OAuthError.InvalidGrant("The device code was already used."));
+            }
+
+            issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, ip, grantId, row.Amr, device);
+            await tx.CommitAsync();
         }
 
-        var (response, _) = await issuer.CreateGrantAsync(client.ClientId, row.UserId!, row.WorkspaceId!, row.Scope, row.AuthTime ?? now, null, ip, cancellationToken, grantId, row.Amr, device);
+        var response = await issuer.BuildResponseAsync(issued.Grant, issued.RefreshToken, null, cancellationToken);
         return (response, null);
     }
 }

@@ -3,7 +3,9 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
+using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
 using Latchkey.Server.Workspaces;
 
@@ -12,6 +14,7 @@ namespace Latchkey.Server.OAuth;
 /// <summary>POST /oauth/token (RFC 6749 §3.2): dispatches on grant_type.</summary>
 public sealed class TokenEndpoint(
     ClientAuthenticator authenticator,
+    IDbConnectionFactory db,
     AuthorizationCodeRepository codes,
     GrantRepository grants,
     TokenIssuer issuer,
@@ -20,6 +23,7 @@ public sealed class TokenEndpoint(
     TokenExchangeGrant exchangeGrant,
     LocalAccessGate localAccess,
     AuditLog audit,
+    AuditRepository auditEvents,
     TimeProvider time)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -74,7 +78,7 @@ public sealed class TokenEndpoint(
 
         if (row.ConsumedAt is not null)
         {
-            await RevokeAfterReplayAsync(codeHash, row.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
+            await RevokeAfterReplayAsync(row.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
@@ -103,42 +107,53 @@ public sealed class TokenEndpoint(
 
         if (client.IsLocal && await localAccess.CheckAsync(row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", row.Amr, cancellationToken) is { } denied)
         {
-            await codes.TryConsumeAsync(codeHash, now, cancellationToken);
+            await using var refused = await WriteTransaction.BeginAsync(db, cancellationToken);
+            await codes.TryConsumeAsync(refused, codeHash, grantId: null, now);
+            await refused.CommitAsync();
             return (null, OAuthError.PolicyDenied(denied.Message));
         }
 
-        if (!await codes.TryConsumeAsync(codeHash, now, cancellationToken))
+        // One transaction, one commit: the code consumed with the grant made from it, its refresh token and its audit
+        // event. Losing the race to a concurrent exchange of the same code rolls this one back and counts as a replay.
+        var issued = await ConsumeAndCreateGrantAsync(client, row, codeHash, now, ip, device, cancellationToken);
+        if (issued is null)
         {
             var raced = await codes.FindAsync(codeHash, cancellationToken);
-            await RevokeAfterReplayAsync(codeHash, raced?.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
+            await RevokeAfterReplayAsync(raced?.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
-        var (response, grant) = await issuer.CreateGrantAsync(client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, row.Nonce, ip, cancellationToken, amr: row.Amr, device: device);
-        if (!await codes.TryAttachGrantAsync(codeHash, grant.Id, cancellationToken))
-        {
-            // The code was replayed while this exchange was in flight: the tokens just made must not be used either.
-            await RevokeAfterReplayAsync(codeHash, grant.Id, row.UserId, client.ClientId, ip, cancellationToken);
-            return (null, OAuthError.InvalidGrant("The authorization code was already used."));
-        }
-
-        return (response, null);
+        return (await issuer.BuildResponseAsync(issued.Grant, issued.RefreshToken, row.Nonce, cancellationToken), null);
     }
 
-    /// <summary>RFC 6749 §4.1.2: if a code is used more than once, revoke the tokens already issued from it.</summary>
-    private async Task RevokeAfterReplayAsync(string codeHash, string? grantId, string userId, string clientId, string? ip, CancellationToken cancellationToken)
+    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, AuthorizationCodeRow row, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
     {
-        if (grantId is null or AuthorizationCodeRepository.ReplayedMarker)
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        var grantId = TokenIssuer.NewGrantId();
+        if (!await codes.TryConsumeAsync(tx, codeHash, grantId, now))
         {
-            await codes.MarkReplayedAsync(codeHash, cancellationToken);
-            grantId = null;
+            return null;
         }
 
-        var detail = new JsonObject { ["grant_id"] = grantId };
-        await audit.WriteAsync(AuditEventTypes.AuthorizationCodeReplayed, userId, clientId: clientId, ipAddress: ip, detail: detail, cancellationToken: cancellationToken);
-        if (grantId is not null && await grants.RevokeAsync(grantId, "authorization_code_replayed", time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken))
+        var issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, ip, grantId, row.Amr, device);
+        await tx.CommitAsync();
+        return issued;
+    }
+
+    /// <summary>
+    /// RFC 6749 §4.1.2 / §10.5: if a code is used more than once, revoke the tokens already issued from it. The code is
+    /// consumed in the same transaction as its grant is made, so a used code names its grant (none when its exchange
+    /// was refused). The revocation and the events recording it commit together.
+    /// </summary>
+    private async Task RevokeAfterReplayAsync(string? grantId, string userId, string clientId, string? ip, CancellationToken cancellationToken)
+    {
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        await auditEvents.AppendAsync(tx, audit.Row(AuditEventTypes.AuthorizationCodeReplayed, userId, null, clientId, ip, new JsonObject { ["grant_id"] = grantId }));
+        if (grantId is not null && await grants.RevokeAsync(tx, grantId, "authorization_code_replayed", time.GetUtcNow().ToUnixTimeMilliseconds()))
         {
-            await audit.WriteAsync(AuditEventTypes.GrantRevoked, userId, clientId: clientId, ipAddress: ip, detail: new JsonObject { ["grant_id"] = grantId, ["reason"] = "authorization_code_replayed" }, cancellationToken: cancellationToken);
+            await auditEvents.AppendAsync(tx, audit.Row(AuditEventTypes.GrantRevoked, userId, null, clientId, ip, new JsonObject { ["grant_id"] = grantId, ["reason"] = "authorization_code_replayed" }));
         }
+
+        await tx.CommitAsync();
     }
 }

@@ -5,6 +5,7 @@ using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Configuration;
 using Latchkey.Server.Keys;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
 using Latchkey.Server.Web;
@@ -19,6 +20,7 @@ public sealed class TokenIssuer(
     UserRepository users,
     WorkspaceRepository workspaces,
     AuditLog audit,
+    AuditRepository auditEvents,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time)
 {
@@ -32,15 +34,19 @@ public sealed class TokenIssuer(
 
     public static string NewGrantId() => "grant_" + Base62.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), 22);
 
-    /// <summary>Starts a new grant (one sign-in) and answers with its first tokens.</summary>
-    public async Task<(JsonObject Response, GrantRow Grant)> CreateGrantAsync(
-        string clientId, string userId, string workspaceId, string scope, long authTime, string? nonce, string? ipAddress, CancellationToken cancellationToken, string? grantId = null, string? amr = null, string? device = null)
+    /// <summary>
+    /// Starts a new grant (one sign-in) inside the caller's transaction: the grant, its first refresh token and its
+    /// <c>grant.created</c> event commit together with what the grant was made from (the consumed code), or not at all.
+    /// The caller commits, then answers with <see cref="BuildResponseAsync"/>.
+    /// </summary>
+    public async Task<IssuedGrant> CreateGrantAsync(
+        WriteTransaction tx, string clientId, string userId, string workspaceId, string scope, long authTime, string? ipAddress, string grantId, string? amr, string? device)
     {
         var now = time.GetUtcNow();
         var refreshToken = SecretDigest.NewOpaqueSecret();
         var grant = new GrantRow
         {
-            Id = grantId ?? NewGrantId(),
+            Id = grantId,
             UserId = userId,
             WorkspaceId = workspaceId,
             ClientId = clientId,
@@ -50,9 +56,9 @@ public sealed class TokenIssuer(
             Device = device,
             CreatedAt = now.ToUnixTimeMilliseconds(),
         };
-        await grants.CreateAsync(grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds(), cancellationToken);
-        await audit.WriteAsync(AuditEventTypes.GrantCreated, userId, workspaceId, clientId, ipAddress, new JsonObject { ["grant_id"] = grant.Id }, cancellationToken);
-        return (await BuildResponseAsync(grant, refreshToken, nonce, cancellationToken), grant);
+        await grants.CreateAsync(tx, grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds());
+        await auditEvents.AppendAsync(tx, audit.Row(AuditEventTypes.GrantCreated, userId, workspaceId, clientId, ipAddress, new JsonObject { ["grant_id"] = grant.Id }));
+        return new IssuedGrant(grant, refreshToken);
     }
 
     /// <summary>Token response for an existing grant, with the refresh token the caller has just stored.</summary>

@@ -79,6 +79,7 @@ public sealed class GatewayRoutingTests : IAsyncLifetime
         Assert.All(local.Requests, r => Assert.Equal("Bearer " + LocalKey, r.Authorization));
         Assert.Contains("local-llama", local.Requests.First().Body, StringComparison.Ordinal);
 
+        await factory.FlushUsageEventsAsync();
         var events = await factory.Get<AuditRepository>().QueryAsync("gateway.request", team.Owner.Id, 10, CancellationToken.None);
         var details = events.Select(e => JsonNode.Parse(e.Detail!)!).ToList();
         Assert.Contains(details, d => d["upstream"]?.GetValue<string>() == "local" && d["model"]?.GetValue<string>() == "local-llama" && d["status"]!.GetValue<int>() == 200);

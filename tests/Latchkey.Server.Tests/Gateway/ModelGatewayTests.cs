@@ -75,6 +75,7 @@ public sealed class ModelGatewayTests : IAsyncLifetime
         Assert.DoesNotContain(team.Members["member"].AccessToken, string.Join("\n", forwarded.Headers.Values), StringComparison.Ordinal);
         Assert.False(forwarded.Headers.ContainsKey("chatgpt-account-id"));
 
+        await factory.FlushUsageEventsAsync();
         var usage = Assert.Single(await factory.Get<AuditRepository>().QueryAsync("gateway.request", team.Members["member"].User.Id, 10, CancellationToken.None));
         Assert.Equal(team.WorkspaceId, usage.WorkspaceId);
         var detail = System.Text.Json.Nodes.JsonNode.Parse(usage.Detail!)!;
@@ -146,6 +147,7 @@ public sealed class ModelGatewayTests : IAsyncLifetime
         }
 
         Assert.Equal(2, upstream.Requests.Count);
+        await factory.FlushUsageEventsAsync();
         var events = await factory.Get<AuditRepository>().QueryAsync("gateway.request", null, 10, CancellationToken.None);
         Assert.Contains(events, e => e.ClientId == "api_key" && e.UserId is null && e.WorkspaceId == team.WorkspaceId);
     }

@@ -1,3 +1,4 @@
+using Latchkey.Server.Audit;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -81,6 +82,9 @@ public class LatchkeyServerFactory(TestDatabase database, IDictionary<string, st
 
     public T Get<T>()
         where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Usage events (gateway requests, access-token uses) are written off the request path: wait for them.</summary>
+    public Task FlushUsageEventsAsync() => Get<BackgroundAuditWriter>().FlushAsync(CancellationToken.None);
 
     public override async ValueTask DisposeAsync()
     {

@@ -84,6 +84,31 @@ public abstract class CodeFlowTests(DatabaseEngine engine) : ServerTest(engine)
         Assert.Equal(HttpStatusCode.Unauthorized, (await UserInfoAsync(client, (string)first["access_token"]!)).StatusCode);
     }
 
+    /// <summary>
+    /// The code is consumed in the transaction that creates its grant: of concurrent exchanges exactly one is answered
+    /// with tokens, and every other one is a replay that revokes them (RFC 6749 §4.1.2, §10.5), whichever order the
+    /// database serialised them in.
+    /// </summary>
+    [Fact]
+    public async Task Code_ExchangedConcurrently_OneAnswered_ReplaysRevokeItsTokens_Rfc6749Section10_5()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
+        var (code, verifier) = await OAuthFlows.GetCodeAsync(session);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier)));
+
+        var answered = Assert.Single(results, r => r.Status == HttpStatusCode.OK).Body;
+        Assert.All(results.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal("invalid_grant", (string?)r.Body["error"]));
+        var client = Factory.CreateClient();
+        var (refreshStatus, refreshed) = await OAuthFlows.RefreshAsync(client, (string)answered["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.BadRequest, refreshStatus);
+        Assert.Equal("refresh_token_invalidated", (string?)refreshed["code"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await UserInfoAsync(client, (string)answered["access_token"]!)).StatusCode);
+        var grants = await Factory.Get<GrantRepository>().ListActiveSignInsForUserAsync(user.Id, Factory.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+        Assert.Empty(grants); // one grant was made, and it is revoked: no orphan grant from the losers
+    }
+
     [Fact]
     public async Task Code_WrongVerifier_IsRejectedAndCodeStillUsable_Rfc7636Section4_6()
     {

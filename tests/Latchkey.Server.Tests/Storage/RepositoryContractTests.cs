@@ -49,6 +49,14 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         return grant;
     }
 
+    private async Task<bool> ConsumeDeviceCodeAsync(DeviceCodeRepository devices, string deviceCodeHash)
+    {
+        await using var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None);
+        var consumed = await devices.TryConsumeAsync(tx, deviceCodeHash, "grant");
+        await tx.CommitAsync();
+        return consumed;
+    }
+
     [Fact]
     public async Task Migrate_RunTwice_IsIdempotent()
     {
@@ -128,26 +136,42 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
     }
 
     [Fact]
-    public async Task AuthorizationCode_ConsumedExactlyOnce_EvenConcurrently_Rfc6749Section4_1_2()
+    public async Task AuthorizationCode_ConsumedExactlyOnce_EvenConcurrently_WithTheWinnersGrant_Rfc6749Section4_1_2()
     {
         var codes = new AuthorizationCodeRepository(Db);
         await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "c1", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => codes.TryConsumeAsync("c1", 5, CancellationToken.None)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            await using var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None);
+            var won = await codes.TryConsumeAsync(tx, "c1", $"grant_{i}", 5);
+            await tx.CommitAsync();
+            return won ? $"grant_{i}" : null;
+        }));
 
-        Assert.Single(results, r => r);
-        Assert.Equal(5, (await codes.FindAsync("c1", CancellationToken.None))!.ConsumedAt);
+        var winner = Assert.Single(results, r => r is not null);
+        var row = (await codes.FindAsync("c1", CancellationToken.None))!;
+        Assert.Equal(5, row.ConsumedAt);
+        Assert.Equal(winner, row.GrantId); // §10.5: a later replay finds the grant to revoke
     }
 
     [Fact]
-    public async Task AuthorizationCode_ReplayMarkerBlocksLateGrantAttachment()
+    public async Task AuthorizationCode_ExchangeRolledBack_LeavesCodeUnusedAndNoGrant()
     {
+        var (user, ws) = await NewUserAsync();
         var codes = new AuthorizationCodeRepository(Db);
-        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "c2", ClientId = "c", UserId = "u", WorkspaceId = "w", RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "c2", ClientId = "c", UserId = user.Id, WorkspaceId = ws.Id, RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+        var grant = new GrantRow { Id = "grant_rolled_back", UserId = user.Id, WorkspaceId = ws.Id, ClientId = "c", Scope = "openid", AuthTime = 1, CreatedAt = 1 };
 
-        await codes.MarkReplayedAsync("c2", CancellationToken.None);
+        await using (var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None))
+        {
+            Assert.True(await codes.TryConsumeAsync(tx, "c2", grant.Id, 5));
+            await new GrantRepository(Db).CreateAsync(tx, grant, "rt-rolled-back", 1000);
+        }
 
-        Assert.False(await codes.TryAttachGrantAsync("c2", "grant_x", CancellationToken.None));
+        Assert.Null((await codes.FindAsync("c2", CancellationToken.None))!.ConsumedAt);
+        Assert.Null(await new GrantRepository(Db).FindAsync(grant.Id, CancellationToken.None));
+        Assert.Null(await new GrantRepository(Db).FindRefreshTokenAsync("rt-rolled-back", CancellationToken.None));
     }
 
     [Fact]
@@ -232,8 +256,8 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
 
         Assert.True(await devices.TryDecideAsync("u", DeviceCodeRow.Approved, "user", "ws", 1, "pwd otp mfa", 10, CancellationToken.None));
         Assert.False(await devices.TryDecideAsync("u", DeviceCodeRow.Denied, "user", null, 1, null, 11, CancellationToken.None));
-        Assert.True(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
-        Assert.False(await devices.TryConsumeAsync("d", "grant", CancellationToken.None));
+        Assert.True(await ConsumeDeviceCodeAsync(devices, "d"));
+        Assert.False(await ConsumeDeviceCodeAsync(devices, "d"));
     }
 
     [Fact]

@@ -59,6 +59,7 @@ public abstract class AccessTokenApiTests(DatabaseEngine engine) : ServerTest(en
 
         var (_, list) = await team.Client("member").SendAsync(HttpMethod.Get, team.Url("/access-tokens"));
         Assert.NotNull(list!["access_tokens"]![0]!["last_used_at"]);
+        await Factory.FlushUsageEventsAsync();
         var events = await Factory.Get<AuditRepository>().QueryAsync("access_token.used", team.Members["member"].User.Id, 10, CancellationToken.None);
         var used = Assert.Single(events);
         Assert.Equal(team.WorkspaceId, used.WorkspaceId);

@@ -187,6 +187,7 @@ public abstract class WorkspaceRulesTests(DatabaseEngine engine) : ServerTest(en
         var (_, key) = await team.Client("owner").SendAsync(HttpMethod.Post, team.Url("/api-keys"), new { name = "gateway" });
         var secret = token!["token"]!.GetValue<string>();
         await team.ClientFor(secret).SendAsync(HttpMethod.Get, "/api/accounts/v1/user-auth-credential/whoami");
+        await Factory.FlushUsageEventsAsync();
 
         var (_, family) = await team.Client("owner").SendAsync(HttpMethod.Get, team.Url("/audit?type=access_token."));
         var types = family!["events"]!.AsArray().Select(e => e!["event_type"]!.GetValue<string>()).ToHashSet();

@@ -15,6 +15,21 @@ public sealed class AuditRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(InsertSql, row, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Several events in one transaction (one commit), for the background writer's batches.</summary>
+    public async Task AppendBatchAsync(IReadOnlyList<AuditEventRow> rows, CancellationToken cancellationToken)
+    {
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        await tx.ExecuteAsync(InsertSql, rows);
+        await tx.CommitAsync();
+    }
+
+    /// <summary>An event written inside the caller's transaction, so it commits (or not) with the change it records.</summary>
+    public Task AppendAsync(WriteTransaction tx, AuditEventRow row)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        return tx.ExecuteAsync(InsertSql, row);
+    }
+
     public Task<IReadOnlyList<AuditEventRow>> QueryAsync(string? eventType, string? userId, int limit, CancellationToken cancellationToken)
         => SearchAsync(new AuditQuery { EventType = eventType, UserId = userId, Limit = limit }, cancellationToken);
 

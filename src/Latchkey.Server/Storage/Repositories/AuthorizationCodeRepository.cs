@@ -9,10 +9,17 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
 
     public async Task CreateAsync(AuthorizationCodeRow code, CancellationToken cancellationToken)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        await c.ExecuteAsync(new CommandDefinition(
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        await CreateAsync(tx, code);
+        await tx.CommitAsync();
+    }
+
+    public Task CreateAsync(WriteTransaction tx, AuthorizationCodeRow code)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        return tx.ExecuteAsync(
             $"INSERT INTO authorization_codes ({Columns}) VALUES (@CodeHash, @ClientId, @UserId, @WorkspaceId, @RedirectUri, @CodeChallenge, @Scope, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, NULL, NULL, @Amr)",
-            code, cancellationToken: cancellationToken));
+            code);
     }
 
     public async Task<AuthorizationCodeRow?> FindAsync(string codeHash, CancellationToken cancellationToken)
@@ -22,32 +29,18 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
             $"SELECT {Columns} FROM authorization_codes WHERE code_hash = @codeHash", new { codeHash }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Marks the code used, exactly once (RFC 6749 §4.1.2: "MUST NOT use the authorization code more than once").</summary>
-    public async Task<bool> TryConsumeAsync(string codeHash, long now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the code used, exactly once (RFC 6749 §4.1.2: "MUST NOT use the authorization code more than once"), and
+    /// records the grant made from it (null when the exchange was refused) in the same statement, inside the
+    /// transaction that creates that grant: a replay either finds the code unused or finds it used together with the
+    /// grant to revoke (§10.5), never used with the grant still to come. Of any number of concurrent exchanges exactly
+    /// one matches (SQLite: one writer at a time; PostgreSQL: the row lock makes the others re-check and match nothing).
+    /// </summary>
+    public async Task<bool> TryConsumeAsync(WriteTransaction tx, string codeHash, string? grantId, long now)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE authorization_codes SET consumed_at = @now WHERE code_hash = @codeHash AND consumed_at IS NULL",
-            new { codeHash, now }, cancellationToken: cancellationToken)) == 1;
-    }
-
-    public const string ReplayedMarker = "!replayed";
-
-    /// <summary>Attaches the grant made from this code; false if a replay was seen in the meantime.</summary>
-    public async Task<bool> TryAttachGrantAsync(string codeHash, string grantId, CancellationToken cancellationToken)
-    {
-        await using var c = await db.OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE authorization_codes SET grant_id = @grantId WHERE code_hash = @codeHash AND grant_id IS NULL",
-            new { codeHash, grantId }, cancellationToken: cancellationToken)) == 1;
-    }
-
-    /// <summary>Records a replay that came before the grant was attached, so the exchange in flight revokes it.</summary>
-    public async Task MarkReplayedAsync(string codeHash, CancellationToken cancellationToken)
-    {
-        await using var c = await db.OpenAsync(cancellationToken);
-        await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE authorization_codes SET grant_id = @marker WHERE code_hash = @codeHash AND grant_id IS NULL",
-            new { codeHash, marker = ReplayedMarker }, cancellationToken: cancellationToken));
+        ArgumentNullException.ThrowIfNull(tx);
+        return await tx.ExecuteAsync(
+            "UPDATE authorization_codes SET consumed_at = @now, grant_id = @grantId WHERE code_hash = @codeHash AND consumed_at IS NULL",
+            new { codeHash, grantId, now }) == 1;
     }
 }

@@ -58,12 +58,15 @@ public sealed class DeviceCodeRepository(IDbConnectionFactory db)
             new { userCodeHash, status, userId, workspaceId, authTime, amr, now }, cancellationToken: cancellationToken)) == 1;
     }
 
-    /// <summary>Exchanges an approved request exactly once.</summary>
-    public async Task<bool> TryConsumeAsync(string deviceCodeHash, string grantId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Exchanges an approved request exactly once, inside the transaction that stores what it is exchanged for (the
+    /// grant, or Codex's authorization code): one approval makes one grant, and a failure leaves the approval unused.
+    /// </summary>
+    public async Task<bool> TryConsumeAsync(WriteTransaction tx, string deviceCodeHash, string grantId)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition(
+        ArgumentNullException.ThrowIfNull(tx);
+        return await tx.ExecuteAsync(
             "UPDATE device_codes SET status = 'consumed', grant_id = @grantId WHERE device_code_hash = @deviceCodeHash AND status = 'approved'",
-            new { deviceCodeHash, grantId }, cancellationToken: cancellationToken)) == 1;
+            new { deviceCodeHash, grantId }) == 1;
     }
 }

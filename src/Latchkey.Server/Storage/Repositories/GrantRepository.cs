@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Dapper;
 using Latchkey.Server.Storage.Rows;
 
@@ -12,13 +11,22 @@ public sealed class GrantRepository(IDbConnectionFactory db)
 
     public async Task CreateAsync(GrantRow grant, string refreshTokenHash, long refreshExpiresAt, CancellationToken cancellationToken)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        await c.ExecuteAsync(new CommandDefinition(
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        await CreateAsync(tx, grant, refreshTokenHash, refreshExpiresAt);
+        await tx.CommitAsync();
+    }
+
+    /// <summary>The grant and its first refresh token, inside the caller's transaction (with whatever it was made from).</summary>
+    public async Task CreateAsync(WriteTransaction tx, GrantRow grant, string refreshTokenHash, long refreshExpiresAt)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(grant);
+        await tx.ExecuteAsync(
             $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device)",
-            grant, tx, cancellationToken: cancellationToken));
-        await InsertTokenAsync(c, tx, refreshTokenHash, grant.Id, grant.CreatedAt, refreshExpiresAt, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+            grant);
+        await tx.ExecuteAsync(
+            $"INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@hash, @grantId, @now, @expiresAt, NULL, NULL)",
+            new { hash = refreshTokenHash, grantId = grant.Id, now = grant.CreatedAt, expiresAt = refreshExpiresAt });
     }
 
     public async Task<GrantRow?> FindAsync(string grantId, CancellationToken cancellationToken)
@@ -68,10 +76,19 @@ public sealed class GrantRepository(IDbConnectionFactory db)
     /// <summary>Revokes a grant; false when it was already revoked (or does not exist).</summary>
     public async Task<bool> RevokeAsync(string grantId, string reason, long now, CancellationToken cancellationToken)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition(
+        await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        var revoked = await RevokeAsync(tx, grantId, reason, now);
+        await tx.CommitAsync();
+        return revoked;
+    }
+
+    /// <summary>Revokes a grant inside the caller's transaction (with the audit event that records it).</summary>
+    public async Task<bool> RevokeAsync(WriteTransaction tx, string grantId, string reason, long now)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        return await tx.ExecuteAsync(
             "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE id = @grantId AND revoked_at IS NULL",
-            new { grantId, reason, now }, cancellationToken: cancellationToken)) == 1;
+            new { grantId, reason, now }) == 1;
     }
 
     /// <summary>
@@ -125,9 +142,4 @@ public sealed class GrantRepository(IDbConnectionFactory db)
     /// <summary>Starts one refresh grant: see <see cref="RefreshTransaction"/>.</summary>
     public Task<RefreshTransaction> BeginRefreshAsync(string presentedHash, string successorHash, string clientId, string? ip, long now, CancellationToken cancellationToken)
         => RefreshTransaction.BeginAsync(db, presentedHash, successorHash, clientId, ip, now, cancellationToken);
-
-    private static Task<int> InsertTokenAsync(DbConnection c, DbTransaction tx, string hash, string grantId, long now, long expiresAt, CancellationToken cancellationToken)
-        => c.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@hash, @grantId, @now, @expiresAt, NULL, NULL)",
-            new { hash, grantId, now, expiresAt }, tx, cancellationToken: cancellationToken));
 }
