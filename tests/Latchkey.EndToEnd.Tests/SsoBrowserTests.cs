@@ -25,6 +25,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        UpstreamIdentityProvider.SkipUnlessInstalled();
         var idpPort = UpstreamIdentityProvider.FreePort();
         server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {

@@ -36,7 +36,11 @@ public sealed class UpstreamIdentityProvider : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    public static async Task<UpstreamIdentityProvider> StartAsync(int port, string redirectUri, IDictionary<string, object> users)
+    /// <summary>
+    /// Skips the test when oidc-provider is not installed (fails in CI, which installs it). Call it before starting
+    /// anything else: a skip thrown from InitializeAsync does not reach DisposeAsync, so a server started first would leak.
+    /// </summary>
+    public static void SkipUnlessInstalled()
     {
         var nodeModules = Path.Combine(RepositoryPaths.Root, "tests", "interop", "node_modules", "oidc-provider");
         if (!Directory.Exists(nodeModules))
@@ -44,6 +48,11 @@ public sealed class UpstreamIdentityProvider : IAsyncDisposable
             Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "tests/interop/node_modules is missing; .ci/run installs it.");
             Assert.Skip("Run `npm ci --prefix tests/interop` to enable the single sign-on tests.");
         }
+    }
+
+    public static async Task<UpstreamIdentityProvider> StartAsync(int port, string redirectUri, IDictionary<string, object> users)
+    {
+        SkipUnlessInstalled();
 
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]
