@@ -35,7 +35,13 @@ public sealed class BackupRestoreTests
                 Interlocked.Increment(ref grantsDuringBackup);
             }
         })).ToList();
-        await Task.Delay(300);
+        // Under load the first refreshes can take a while: start the backup once the load is really running.
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (Volatile.Read(ref grantsDuringBackup) == 0 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
         var backupFile = Path.Combine(Directory.CreateTempSubdirectory("latchkey-backup-").FullName, "latchkey-backup.db");
         var before = Volatile.Read(ref grantsDuringBackup);
         var backup = await RunServerCommandAsync("backup", backupFile, "--data-dir", live.DataDirectory);
