@@ -29,13 +29,7 @@ public sealed class SessionBrowserTests : IAsyncLifetime
     public async Task HeaderSignOut_InChromium_SignsOut_AndTheCopiedCookieIsRefused_Asvs5_7_4_1()
     {
         using var browser = new HeadlessChromium();
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", owner.Email);
-        browser.Fill("password", owner.Password);
-        browser.Submit("password");
-        browser.Fill("code", owner.NextCode());
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
+        SignInAsOwner(browser);
 
         // Two sign-ins of one person: the HTTP client's (enrolment) and this browser's, told apart by device.
         browser.Open(server.Issuer + "/account/security");
@@ -80,13 +74,7 @@ public sealed class SessionBrowserTests : IAsyncLifetime
 
             using var browser = new HeadlessChromium();
             browser.Driver.ExecuteCdpCommand("Emulation.setTimezoneOverride", new Dictionary<string, object?> { ["timezoneId"] = "Asia/Tokyo" });
-            browser.Open(server.Issuer + "/account/login");
-            browser.Fill("email", owner.Email);
-            browser.Fill("password", owner.Password);
-            browser.Submit("password");
-            browser.Fill("code", owner.NextCode());
-            browser.Submit("code");
-            browser.Wait(By.Id("console-link"));
+            SignInAsOwner(browser);
             browser.Open(server.Issuer + "/account/security");
 
             var row = browser.Wait(By.CssSelector("#grants tbody tr"));
@@ -114,6 +102,18 @@ public sealed class SessionBrowserTests : IAsyncLifetime
                 Directory.Delete(home, recursive: true);
             }
         }
+    }
+
+    /// <summary>Password then authenticator code, as the owner, in this browser.</summary>
+    private void SignInAsOwner(HeadlessChromium browser)
+    {
+        browser.Open(server.Issuer + "/account/login");
+        browser.Fill("email", owner.Email);
+        browser.Fill("password", owner.Password);
+        browser.Submit("password");
+        browser.Fill("code", owner.NextCode());
+        browser.Submit("code");
+        browser.Wait(By.Id("console-link"));
     }
 
     private async Task<HttpStatusCode> ConsoleWithCookieAsync(string sessionCookie)
