@@ -213,3 +213,81 @@ public sealed class JwtCodecTests
         Assert.Equal("u\u00e9", (string?)result.Payload!["sub"]);
     }
 }
+
+public sealed class JwtVerifiedSignaturesTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+
+    /// <summary>Remembers exact tokens, as the server's cache does (by digest there).</summary>
+    private sealed class Remembered : IVerifiedSignatures
+    {
+        public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
+
+        public bool WasVerified(string token, string keyId) => Tokens.TryGetValue(token, out var kid) && kid == keyId;
+
+        public void Remember(string token, string keyId, DateTimeOffset expiresAt) => Tokens[token] = keyId;
+    }
+
+    private static JwtValidationParameters Params(EcSigningKey? key, IVerifiedSignatures remembered, DateTimeOffset? now = null, string issuer = "https://issuer.example") => new()
+    {
+        ResolveKey = kid => kid == key?.KeyId ? key : null,
+        Now = now ?? Now,
+        Issuer = issuer,
+        Audience = "client",
+        VerifiedSignatures = remembered,
+    };
+
+    private static string Token(EcSigningKey key, long expOffset = 600)
+        => JwtCodec.Sign(new JsonObject { ["iss"] = "https://issuer.example", ["aud"] = "client", ["sub"] = "u1", ["exp"] = Now.ToUnixTimeSeconds() + expOffset }, key);
+
+    [Fact]
+    public void A_valid_token_is_remembered_once_it_passed_every_check()
+    {
+        using var key = EcSigningKey.Generate();
+        var remembered = new Remembered();
+        var token = Token(key);
+
+        Assert.True(JwtCodec.Validate(token, Params(key, remembered)).IsValid);
+        Assert.Equal(key.KeyId, remembered.Tokens[token]);
+        Assert.True(JwtCodec.Validate(token, Params(key, remembered)).IsValid);
+    }
+
+    [Fact]
+    public void A_token_that_fails_any_check_is_not_remembered()
+    {
+        using var key = EcSigningKey.Generate();
+        var remembered = new Remembered();
+
+        Assert.False(JwtCodec.Validate(Token(key), Params(key, remembered, issuer: "https://other.example")).IsValid);
+        Assert.False(JwtCodec.Validate(Token(key, expOffset: -600), Params(key, remembered)).IsValid);
+        Assert.Empty(remembered.Tokens);
+    }
+
+    [Fact]
+    public void A_remembered_token_is_still_refused_once_expired_unknown_key_or_wrong_issuer_RFC7519_Section7_2()
+    {
+        using var key = EcSigningKey.Generate();
+        var remembered = new Remembered();
+        var token = Token(key);
+        Assert.True(JwtCodec.Validate(token, Params(key, remembered)).IsValid);
+
+        // Every claim check runs on every use; only the signature is taken as read.
+        Assert.Equal("expired", JwtCodec.Validate(token, Params(key, remembered, now: Now.AddHours(1))).Error);
+        Assert.Equal("unknown_kid", JwtCodec.Validate(token, Params(null, remembered)).Error);
+        Assert.Equal("bad_issuer", JwtCodec.Validate(token, Params(key, remembered, issuer: "https://other.example")).Error);
+    }
+
+    [Fact]
+    public void A_token_differing_from_a_remembered_one_only_in_its_signature_is_verified_and_refused_RFC7515_Section5_2()
+    {
+        using var key = EcSigningKey.Generate();
+        var remembered = new Remembered();
+        var token = Token(key);
+        Assert.True(JwtCodec.Validate(token, Params(key, remembered)).IsValid);
+
+        var dot = token.LastIndexOf('.');
+        var forged = token[..(dot + 1)] + (token[dot + 1] == 'A' ? 'B' : 'A') + token[(dot + 2)..];
+
+        Assert.Equal("bad_signature", JwtCodec.Validate(forged, Params(key, remembered)).Error);
+    }
+}

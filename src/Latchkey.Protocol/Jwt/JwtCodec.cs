@@ -81,6 +81,20 @@ public static class JwtCodec
             return JwtValidationResult.Fail("malformed");
         }
 
+        return Validate(token!, header, payload, parameters);
+    }
+
+    /// <summary>
+    /// The same checks for a token the caller already split with <see cref="TryDecodeUnverified"/> (to route on its
+    /// header), so it is decoded once. <paramref name="header"/> and <paramref name="payload"/> must come from
+    /// <paramref name="token"/>: the signature is checked over the token's own bytes, and the claims read from the payload.
+    /// </summary>
+    public static JwtValidationResult Validate(string token, JwtHeader header, JsonObject payload, JwtValidationParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(parameters);
         // RFC 8725 §3.1: the algorithm is fixed by the verifier, never chosen by the token.
         if (!string.Equals(header.Algorithm, Algorithm, StringComparison.Ordinal))
         {
@@ -98,19 +112,10 @@ public static class JwtCodec
             return JwtValidationResult.Fail("unknown_kid");
         }
 
-        var lastDot = token!.LastIndexOf('.');
-        byte[] signature;
-        try
-        {
-            signature = Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1));
-        }
-        catch (FormatException)
-        {
-            return JwtValidationResult.Fail("malformed");
-        }
-
-        if (signature.Length != 64
-            || !key.Key.VerifyData(Encoding.ASCII.GetBytes(token[..lastDot]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        // A token verified before by this same key (the whole token, signature included, is what is remembered) is not
+        // verified again; everything below — issuer, audience, expiry — is still checked on every use.
+        var remembered = parameters.VerifiedSignatures?.WasVerified(token, key.KeyId) == true;
+        if (!remembered && !VerifySignature(token, key))
         {
             return JwtValidationResult.Fail("bad_signature");
         }
@@ -144,7 +149,29 @@ public static class JwtCodec
             return JwtValidationResult.Fail("not_yet_valid");
         }
 
+        if (!remembered)
+        {
+            parameters.VerifiedSignatures?.Remember(token, key.KeyId, DateTimeOffset.FromUnixTimeSeconds(exp.Value + skew));
+        }
+
         return JwtValidationResult.Ok(header, payload);
+    }
+
+    private static bool VerifySignature(string token, EcSigningKey key)
+    {
+        var lastDot = token.LastIndexOf('.');
+        byte[] signature;
+        try
+        {
+            signature = Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        return signature.Length == 64
+            && key.Key.VerifyData(Encoding.ASCII.GetBytes(token[..lastDot]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     private static bool HasAudience(JsonObject payload, string audience)

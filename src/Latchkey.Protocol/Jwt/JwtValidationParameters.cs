@@ -12,4 +12,10 @@ public sealed record JwtValidationParameters
 
     /// <summary>Allowed clock difference for exp and nbf (DESIGN.md: 60 s).</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Tokens whose signature this verifier has already checked, so a token presented on every request costs one
+    /// signature check, not one per request. Optional; without it every signature is checked.
+    /// </summary>
+    public IVerifiedSignatures? VerifiedSignatures { get; init; }
 }

@@ -155,6 +155,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<AuthorizeRequestValidator>();
         services.AddSingleton<AuthorizationCodeService>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<VerifiedSignatureCache>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<DeviceAuthorizationService>();

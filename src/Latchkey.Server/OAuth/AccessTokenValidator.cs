@@ -14,7 +14,8 @@ namespace Latchkey.Server.OAuth;
 /// issuer, audience, expiry, `typ` at+jwt (so an id_token is never accepted as an access token, RFC 9068 §4).
 /// The grant named in `sid`, and the membership behind it, are checked by <see cref="CallerResolver"/>.
 /// </summary>
-public sealed class AccessTokenValidator(SigningKeyService keys, GrantRepository grants, IOptions<LatchkeyServerOptions> options, TimeProvider time)
+public sealed class AccessTokenValidator(
+    SigningKeyService keys, GrantRepository grants, VerifiedSignatureCache verified, IOptions<LatchkeyServerOptions> options, TimeProvider time)
 {
     /// <summary>Signature and claims, and the grant whatever its state (revocation needs that).</summary>
     public async Task<(JsonObject? Claims, GrantRow? Grant)> ValidateSignatureAndGrantAsync(string? token, CancellationToken cancellationToken)
@@ -24,10 +25,13 @@ public sealed class AccessTokenValidator(SigningKeyService keys, GrantRepository
         return (claims, sid is null ? null : await grants.FindAsync(sid, cancellationToken));
     }
 
-    /// <summary>The verified claims, or null. No database read: signing keys are cached. The grant is the caller's to check.</summary>
+    /// <summary>
+    /// The verified claims, or null. No database read: signing keys are cached, and so are the tokens already verified
+    /// (<see cref="VerifiedSignatureCache"/>). The token is decoded once. The grant is the caller's to check.
+    /// </summary>
     public async Task<JsonObject?> ValidateSignatureAsync(string? token, CancellationToken cancellationToken)
     {
-        if (!JwtCodec.TryDecodeUnverified(token, out var header, out _) || header.KeyId is null
+        if (!JwtCodec.TryDecodeUnverified(token, out var header, out var payload) || header.KeyId is null
             || !string.Equals(header.Type, TokenIssuer.AccessTokenType, StringComparison.OrdinalIgnoreCase))
         {
             return null;
@@ -35,12 +39,13 @@ public sealed class AccessTokenValidator(SigningKeyService keys, GrantRepository
 
         var key = await keys.FindKeyAsync(header.KeyId, cancellationToken);
         var issuer = options.Value.ResolveIssuer();
-        var result = JwtCodec.Validate(token, new JwtValidationParameters
+        var result = JwtCodec.Validate(token!, header, payload, new JwtValidationParameters
         {
             ResolveKey = kid => kid == key?.KeyId ? key : null,
             Now = time.GetUtcNow(),
             Issuer = issuer,
             Audience = issuer,
+            VerifiedSignatures = verified,
         });
         return result.IsValid ? result.Payload : null;
     }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Latchkey.Server.Storage;
@@ -20,6 +21,12 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
     // events; losing one would bring a revoked token back to life. FULL costs one fsync of the WAL per commit.
     private const string ConnectionPragmas =
         "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+    // The native connections that already have them. Microsoft.Data.Sqlite pools native connections (one `sqlite3`
+    // handle, reused by every SqliteConnection that draws it) and per-connection pragmas outlive a return to the pool,
+    // so they are set once per handle, not on every open: that was three statements parsed and run on every request
+    // (bench/README.md). A handle the pool closes is dropped here with it.
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
 
     private readonly string connectionString;
 
@@ -48,9 +55,15 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
         try
         {
             await connection.OpenAsync(cancellationToken);
-            using var command = connection.CreateCommand();
-            command.CommandText = ConnectionPragmas;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            var handle = connection.Handle!;
+            if (!Configured.TryGetValue(handle, out _))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = ConnectionPragmas;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                Configured.AddOrUpdate(handle, Configured);
+            }
+
             return new MeteredDbConnection(connection, "sqlite", started, writeGate);
         }
         catch

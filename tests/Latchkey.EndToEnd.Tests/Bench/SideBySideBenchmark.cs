@@ -20,7 +20,7 @@ public sealed class SideBySideBenchmark
         var quick = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_QUICK") == "1";
         var only = (Environment.GetEnvironmentVariable("LATCHKEY_BENCH_ONLY") ?? "refresh,code,device,bearer,gateway,growth,cold").Split(',');
         var duration = TimeSpan.FromSeconds(quick ? 8 : 20);
-        var work = new Workloads(duration, TimeSpan.FromSeconds(quick ? 1 : 3));
+        var work = new Workloads(duration, TimeSpan.FromSeconds(quick ? 1 : 2));
         var cpus = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_CPUS") is { Length: > 0 } c ? c : null;
         var published = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_DLL") is { Length: > 0 } d ? d : null;
         var launch = new ServerLaunch(published, cpus);

@@ -36,12 +36,20 @@ public sealed class SqliteEngineTests : IAsyncLifetime
     [Fact]
     public async Task Connection_HasWalBusyTimeoutForeignKeysAndFullSync()
     {
-        await using var c = await db.OpenAsync(CancellationToken.None);
-
-        Assert.Equal("wal", await c.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
-        Assert.Equal(SqliteConnectionFactory.BusyTimeoutMilliseconds, await c.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
-        Assert.Equal(1, await c.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
-        Assert.Equal(2, await c.ExecuteScalarAsync<long>("PRAGMA synchronous")); // 2 = FULL (see SqliteConnectionFactory)
+        // The pragmas are set once per pooled native connection: every open — the first, a reuse of a pooled one, and
+        // one opened while others are out — must still see them.
+        for (var round = 0; round < 3; round++)
+        {
+            await using var c = await db.OpenAsync(CancellationToken.None);
+            await using var other = await db.OpenAsync(CancellationToken.None);
+            foreach (var connection in new[] { c, other })
+            {
+                Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
+                Assert.Equal(SqliteConnectionFactory.BusyTimeoutMilliseconds, await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
+                Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
+                Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous")); // 2 = FULL (see SqliteConnectionFactory)
+            }
+        }
     }
 
     [Fact]
