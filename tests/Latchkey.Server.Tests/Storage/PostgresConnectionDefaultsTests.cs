@@ -1,0 +1,19 @@
+using Latchkey.Server.Storage;
+using Npgsql;
+
+namespace Latchkey.Server.Tests.Storage;
+
+public sealed class PostgresConnectionDefaultsTests
+{
+    [Fact]
+    public void Statements_are_prepared_automatically_unless_the_operator_says_otherwise()
+    {
+        var defaulted = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Username=lk;Password=secret"));
+        var operators = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Max Auto Prepare=7"));
+
+        Assert.Equal(128, defaulted.MaxAutoPrepare);
+        Assert.Equal(2, defaulted.AutoPrepareMinUsages);
+        Assert.Equal("secret", defaulted.Password); // the rest of the operator's string is kept as written
+        Assert.Equal(7, operators.MaxAutoPrepare);
+    }
+}
