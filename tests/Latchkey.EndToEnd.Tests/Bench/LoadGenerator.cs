@@ -4,8 +4,7 @@ namespace Latchkey.EndToEnd.Tests.Bench;
 
 /// <summary>
 /// Closed-loop load: <c>concurrency</c> virtual clients, each running its own step in a loop (each holds its own state,
-/// e.g. its newest refresh token), for a fixed time or until the work runs out. An unrecorded warm-up comes first, long
-/// enough for the server to reach its steady state (below).
+/// e.g. its newest refresh token), for a fixed time or until the work runs out. A short unrecorded warm-up comes first.
 /// </summary>
 public static class LoadGenerator
 {
@@ -19,7 +18,7 @@ public static class LoadGenerator
         ArgumentNullException.ThrowIfNull(step);
         if (warmUp > TimeSpan.Zero)
         {
-            await WarmUpAsync(server, concurrency, warmUp, step, more);
+            await Loop(concurrency, warmUp, step, more, record: null);
         }
 
         using var trace = BenchTrace.StartIfAsked(work, target, server.Pid, duration);
@@ -41,35 +40,6 @@ public static class LoadGenerator
             Percentile(all, 50), Percentile(all, 99), all.Length == 0 ? 0 : all[^1], all.Count(l => l >= 1000),
             all.Length == 0 ? 0 : cpu / all.Length * 1000, server.PeakRssMegabytes(), firstError);
     }
-
-    /// <summary>
-    /// Unrecorded load in slices of <c>slice</c> until two slices in a row cost the server the same CPU per request
-    /// within 5 % (at most
-    /// <see cref="MaxWarmUpSlices"/>). One fixed slice was not enough: a fresh .NET server keeps re-compiling its hot
-    /// methods (tiered compilation with PGO: ReadyToRun code → instrumented → optimised) for 10–20 s under load on its
-    /// one pinned core, so a bearer measurement taken first on a fresh server cost 0.53 CPU-ms per request and the same
-    /// request after the other sections 0.28–0.31. Work that runs out (pre-made codes) gets one slice.
-    /// </summary>
-    private static async Task WarmUpAsync(ProcessMeter server, int concurrency, TimeSpan slice, ClientStep step, Func<bool>? more)
-    {
-        var previous = -1.0;
-        for (var i = 0; i < (more is null ? MaxWarmUpSlices : 1); i++)
-        {
-            var done = new List<double>[concurrency];
-            var cpuBefore = server.CpuSeconds();
-            await Loop(concurrency, slice, step, more, done);
-            var count = done.Sum(l => l?.Count ?? 0);
-            var perRequest = count == 0 ? 0 : (server.CpuSeconds() - cpuBefore) / count;
-            if (previous > 0 && Math.Abs(perRequest - previous) <= previous * 0.05)
-            {
-                return;
-            }
-
-            previous = perRequest;
-        }
-    }
-
-    private const int MaxWarmUpSlices = 15;
 
     public static double Percentile(double[] sorted, int percentile)
     {

@@ -20,7 +20,7 @@ public sealed class SideBySideBenchmark
         var quick = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_QUICK") == "1";
         var only = (Environment.GetEnvironmentVariable("LATCHKEY_BENCH_ONLY") ?? "refresh,code,device,bearer,gateway,growth,cold").Split(',');
         var duration = TimeSpan.FromSeconds(quick ? 8 : 20);
-        var work = new Workloads(duration, TimeSpan.FromSeconds(quick ? 1 : 2));
+        var work = new Workloads(duration, TimeSpan.FromSeconds(quick ? 1 : 3));
         var cpus = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_CPUS") is { Length: > 0 } c ? c : null;
         var published = Environment.GetEnvironmentVariable("LATCHKEY_BENCH_SERVER_DLL") is { Length: > 0 } d ? d : null;
         var launch = new ServerLaunch(published, cpus);
@@ -49,6 +49,18 @@ public sealed class SideBySideBenchmark
         targets.Add(await OidcProviderTarget.StartAsync(cpus));
         try
         {
+            // Every server, before anything is measured, runs the measured kinds of work unrecorded until it is warm.
+            // A fresh .NET server keeps re-compiling its hot code (tiered compilation with PGO: ReadyToRun code, then
+            // instrumented, then optimised) for 20–30 s of load on its one pinned core: the same userinfo request cost
+            // 0.78, 0.49 and then 0.24 CPU-ms in three measurements in a row on one fresh server, and a bearer section run
+            // on its own (`--only bearer`) reported the first of those. node warms up too, so oidc-provider gets the same.
+            var warming = new Workloads(TimeSpan.FromSeconds(quick ? 12 : 20), TimeSpan.Zero);
+            foreach (var target in targets)
+            {
+                await warming.RefreshAsync(target, 16, "warm-up");
+                await warming.BearerGetAsync(target, target.UserInfoPath, 16, "warm-up");
+            }
+
             // Workload by workload, each target in turn, so a noisy minute on the shared machine hits one workload, not one server.
             async Task Each(string section, Func<IBenchTarget, Task<Measurement?>> measure)
             {
