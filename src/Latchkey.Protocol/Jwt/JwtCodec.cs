@@ -88,8 +88,9 @@ public static class JwtCodec
     /// The same checks for a token the caller already split with <see cref="TryDecodeUnverified"/> (to route on its
     /// header), so it is decoded once. <paramref name="header"/> and <paramref name="payload"/> must come from
     /// <paramref name="token"/>: the signature is checked over the token's own bytes, and the claims read from the payload.
+    /// Internal for that reason (and because the length and shape checks are <see cref="TryDecodeUnverified"/>'s).
     /// </summary>
-    public static JwtValidationResult Validate(string token, JwtHeader header, JsonObject payload, JwtValidationParameters parameters)
+    internal static JwtValidationResult Validate(string token, JwtHeader header, JsonObject payload, JwtValidationParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(header);
@@ -151,7 +152,10 @@ public static class JwtCodec
 
         if (!remembered)
         {
-            parameters.VerifiedSignatures?.Remember(token, key.KeyId, DateTimeOffset.FromUnixTimeSeconds(exp.Value + skew));
+            var usableUntil = exp.Value + skew;
+            parameters.VerifiedSignatures?.Remember(token, key.KeyId, usableUntil >= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+                ? DateTimeOffset.MaxValue
+                : DateTimeOffset.FromUnixTimeSeconds(usableUntil));
         }
 
         return JwtValidationResult.Ok(header, payload);

@@ -35,7 +35,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
 
     public SqliteConnectionFactory(string connectionString)
     {
-        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        // "Foreign Keys" in the string would make Microsoft.Data.Sqlite set the pragma on every open, pooled ones
+        // included, undoing ours (set once per native connection, below): foreign keys are always on here.
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true, ForeignKeys = null };
         this.connectionString = builder.ToString();
         DataSource = builder.DataSource;
         if (builder.Mode != SqliteOpenMode.Memory)

@@ -10,10 +10,14 @@ public sealed class PostgresConnectionDefaultsTests
     {
         var defaulted = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Username=lk;Password=secret"));
         var operators = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Max Auto Prepare=7"));
+        var turnedOff = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;max auto prepare=0"));
+        var propertyName = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;MaxAutoPrepare=0"));
 
         Assert.Equal(128, defaulted.MaxAutoPrepare);
         Assert.Equal(2, defaulted.AutoPrepareMinUsages);
         Assert.Equal("secret", defaulted.Password); // the rest of the operator's string is kept as written
         Assert.Equal(7, operators.MaxAutoPrepare);
+        Assert.Equal(0, turnedOff.MaxAutoPrepare); // off, as PgBouncer in transaction mode needs
+        Assert.Equal(0, propertyName.MaxAutoPrepare);
     }
 }

@@ -47,8 +47,32 @@ public sealed class SqliteEngineTests : IAsyncLifetime
                 Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
                 Assert.Equal(SqliteConnectionFactory.BusyTimeoutMilliseconds, await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
                 Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
-                Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous")); // 2 = FULL (see SqliteConnectionFactory)
+                // 2 = FULL (see SqliteConnectionFactory); also the bundled SQLite's default, so this confirms, the busy
+                // timeout (default 0) is what shows a pragma missing.
+                Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous"));
             }
+        }
+    }
+
+    [Fact]
+    public async Task ForeignKeys_StayOn_OnEveryPooledOpen_EvenIfTheConnectionStringTurnsThemOff()
+    {
+        // The bundled SQLite starts with foreign keys on, so only a string that turns them off shows whether the
+        // factory's own setting holds on a pooled connection's second and later opens.
+        var dir = Directory.CreateTempSubdirectory("latchkey-fk-").FullName;
+        try
+        {
+            var factory = new SqliteConnectionFactory($"Data Source={Path.Combine(dir, "fk.db")};Foreign Keys=False");
+            for (var round = 0; round < 3; round++)
+            {
+                await using var c = await factory.OpenAsync(CancellationToken.None);
+                Assert.Equal(1, await c.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
         }
     }
 
