@@ -98,15 +98,6 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         }
     }
 
-    private static void SignIn(HeadlessChromium browser, HttpUser user)
-    {
-        browser.Fill("email", user.Email);
-        browser.Fill("password", user.Password);
-        browser.Submit("password");
-        browser.Fill("code", user.NextCode());
-        browser.Submit("code");
-    }
-
     [Fact]
     public async Task Device_login_approved_in_Chromium_then_exec_through_the_gateway_refreshes_and_logout_revokes()
     {
@@ -118,7 +109,7 @@ public sealed partial class CodexCliTests : IAsyncLifetime
         using (var browser = new HeadlessChromium())
         {
             browser.Open(server.Issuer + "/codex/device");
-            SignIn(browser, owner);
+            browser.EnterPasswordAndCode(owner);
             browser.Fill("user_code", userCode);
             browser.Submit("user_code");
             Assert.Equal("Codex CLI", browser.Wait(By.Id("client-name")).Text);

@@ -34,13 +34,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     private static HeadlessChromium SignedIn(ServerProcess server, HttpUser user)
     {
         var browser = new HeadlessChromium();
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", user.Email);
-        browser.Fill("password", user.Password);
-        browser.Submit("password");
-        browser.Fill("code", user.NextCode());
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
+        browser.SignInToAccount(server.Issuer, user);
         return browser;
     }
 

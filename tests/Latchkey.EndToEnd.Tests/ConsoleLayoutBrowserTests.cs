@@ -88,13 +88,7 @@ public sealed class ConsoleLayoutBrowserTests : IAsyncLifetime
     private HeadlessChromium SignedIn(HttpUser user)
     {
         var browser = new HeadlessChromium();
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", user.Email);
-        browser.Fill("password", user.Password);
-        browser.Submit("password");
-        browser.Fill("code", user.NextCode());
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
+        browser.SignInToAccount(server.Issuer, user);
         return browser;
     }
 }

@@ -46,17 +46,6 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
         return browser;
     }
 
-    private void SignInWithPasswordAndTotp(HeadlessChromium browser)
-    {
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", owner.Email);
-        browser.Fill("password", owner.Password);
-        browser.Submit("password");
-        browser.Fill("code", owner.NextCode());
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
-    }
-
     private void EnrolPasskey(HeadlessChromium browser, string name)
     {
         browser.Open(server.Issuer + "/account/security");
@@ -75,7 +64,7 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
     public void Passkey_EnrolledInChromium_IsTheSecondFactor_ThenSignsInWithoutPassword_ThenIsRemoved()
     {
         using var browser = BrowserWithAuthenticator();
-        SignInWithPasswordAndTotp(browser);
+        browser.SignInToAccount(server.Issuer, owner);
         EnrolPasskey(browser, "Chromium virtual key");
         browser.Driver.ExecuteScript("document.getElementById('passkeys').scrollIntoView()");
         browser.Screenshot("passkeys-security");
@@ -119,7 +108,7 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
     public async Task CliBrowserLogin_CompletedWithAPasskey_WithoutPassword()
     {
         using var browser = BrowserWithAuthenticator();
-        SignInWithPasswordAndTotp(browser);
+        browser.SignInToAccount(server.Issuer, owner);
         EnrolPasskey(browser, "CLI key");
         SignOut(browser);
 

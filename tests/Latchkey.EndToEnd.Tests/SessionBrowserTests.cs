@@ -29,7 +29,7 @@ public sealed class SessionBrowserTests : IAsyncLifetime
     public async Task HeaderSignOut_InChromium_SignsOut_AndTheCopiedCookieIsRefused_Asvs5_7_4_1()
     {
         using var browser = new HeadlessChromium();
-        SignInAsOwner(browser);
+        browser.SignInToAccount(server.Issuer, owner);
 
         // Two sign-ins of one person: the HTTP client's (enrolment) and this browser's, told apart by device.
         browser.Open(server.Issuer + "/account/security");
@@ -74,7 +74,7 @@ public sealed class SessionBrowserTests : IAsyncLifetime
 
             using var browser = new HeadlessChromium();
             browser.Driver.ExecuteCdpCommand("Emulation.setTimezoneOverride", new Dictionary<string, object?> { ["timezoneId"] = "Asia/Tokyo" });
-            SignInAsOwner(browser);
+            browser.SignInToAccount(server.Issuer, owner);
             browser.Open(server.Issuer + "/account/security");
 
             var row = browser.Wait(By.CssSelector("#grants tbody tr"));
@@ -102,18 +102,6 @@ public sealed class SessionBrowserTests : IAsyncLifetime
                 Directory.Delete(home, recursive: true);
             }
         }
-    }
-
-    /// <summary>Password then authenticator code, as the owner, in this browser.</summary>
-    private void SignInAsOwner(HeadlessChromium browser)
-    {
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", owner.Email);
-        browser.Fill("password", owner.Password);
-        browser.Submit("password");
-        browser.Fill("code", owner.NextCode());
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
     }
 
     private async Task<HttpStatusCode> ConsoleWithCookieAsync(string sessionCookie)

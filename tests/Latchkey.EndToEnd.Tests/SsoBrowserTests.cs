@@ -122,11 +122,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
 
         // The person proves the account (password and second factor), then confirms the link.
         browser.Click(By.Id("sso-link"));
-        browser.Fill("email", owner.Email);
-        browser.Fill("password", owner.Password);
-        browser.Submit("password");
-        browser.Fill("code", owner.NextCode());
-        browser.Submit("code");
+        browser.EnterPasswordAndCode(owner);
         browser.Wait(By.Id("link-confirm"));
         browser.Screenshot("sso-link-confirm");
         browser.Click(By.Id("link-confirm"));
@@ -173,7 +169,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
     private async Task ClaimDomainWithJitAsync(string workspaceId)
     {
         using var ownerBrowser = new HeadlessChromium();
-        SignInWithPassword(ownerBrowser, owner.Email, owner.Password, owner.NextCode());
+        ownerBrowser.SignInToAccount(server.Issuer, owner);
         ownerBrowser.Open($"{server.Issuer}/console/{workspaceId}/sso");
         ownerBrowser.Fill("domain", Domain);
         ownerBrowser.Submit("domain");
@@ -241,17 +237,6 @@ public sealed class SsoBrowserTests : IAsyncLifetime
         }
     }
 
-    private void SignInWithPassword(HeadlessChromium browser, string email, string password, string code)
-    {
-        browser.Open(server.Issuer + "/account/login");
-        browser.Fill("email", email);
-        browser.Fill("password", password);
-        browser.Submit("password");
-        browser.Fill("code", code);
-        browser.Submit("code");
-        browser.Wait(By.Id("console-link"));
-    }
-
     /// <summary>oidc-provider's development login (any password) and consent pages.</summary>
     private void SignInUpstream(HeadlessChromium browser, string login)
     {
@@ -280,7 +265,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
     private async Task SetPolicyAsync(string workspaceId, bool requireSso)
     {
         using var browser = new HeadlessChromium();
-        SignInWithPassword(browser, owner.Email, owner.Password, owner.NextCode());
+        browser.SignInToAccount(server.Issuer, owner);
         browser.Open($"{server.Issuer}/console/{workspaceId}/sso");
         var box = browser.Wait(By.CssSelector($"tr[data-domain='{Domain}'] input[name=require_sso]"));
         if (box.Selected != requireSso)
