@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Latchkey.Server.Storage;
@@ -7,9 +7,12 @@ namespace Latchkey.Server.Storage;
 /// <summary>
 /// Embedded SQLite (Microsoft.Data.Sqlite with its bundled, current SQLite; WAL mode set by the migrator,
 /// foreign keys on, waits rather than failing when another writer holds the lock).
+/// Connections are pooled here, not by Microsoft.Data.Sqlite, because its pool closes every compiled statement on
+/// each return: this pool keeps connections open with their statements (<see cref="PooledSqliteConnection"/>), so a
+/// hot query is parsed and planned once per connection, and the per-connection pragmas run once, when it opens.
 /// </summary>
 #pragma warning disable CA1001 // The gate's SemaphoreSlim holds no kernel handle unless AvailableWaitHandle is read (it never is); disposing it under connections still in flight would only turn their release into an exception.
-public sealed class SqliteConnectionFactory : IDbConnectionFactory
+public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDisposable, IDisposable
 #pragma warning restore CA1001
 {
     /// <summary>How long a statement waits for another connection's write lock before failing with SQLITE_BUSY.</summary>
@@ -22,13 +25,17 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
     private const string ConnectionPragmas =
         "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
-    // The native connections that already have them. Microsoft.Data.Sqlite pools native connections (one `sqlite3`
-    // handle, reused by every SqliteConnection that draws it) and per-connection pragmas outlive a return to the pool,
-    // so they are set once per handle, not on every open: that was three statements parsed and run on every request
-    // (bench/README.md). A handle the pool closes is dropped here with it.
-    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
+    /// <summary>
+    /// Idle connections kept open. Waiting writers each hold a connection (they queue at the write gate with it), so the
+    /// bound is the concurrency the server sees under load, not the few connections a quiet server uses.
+    /// </summary>
+    internal const int MaxIdleConnections = 64;
 
     private readonly string connectionString;
+    private readonly ConcurrentStack<PooledSqliteConnection> idle = new();
+    private int idleCount;
+    private int generation;
+    private volatile bool disposed;
 
     // One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.
     private readonly SemaphoreSlim writeGate = new(1, 1);
@@ -37,7 +44,8 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
     {
         // "Foreign Keys" in the string would make Microsoft.Data.Sqlite set the pragma on every open, pooled ones
         // included, undoing ours (set once per native connection, below): foreign keys are always on here.
-        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true, ForeignKeys = null };
+        // Pooling off: this factory is the pool (see above); a second pool underneath would only hold closed handles.
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = false, ForeignKeys = null };
         this.connectionString = builder.ToString();
         DataSource = builder.DataSource;
         if (builder.Mode != SqliteOpenMode.Memory)
@@ -52,26 +60,87 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            if (pooled.Generation == Volatile.Read(ref generation) && pooled.Connection.State == System.Data.ConnectionState.Open)
+            {
+                return Lend(pooled, started);
+            }
+
+            pooled.Dispose();
+        }
+
+        var connectionGeneration = Volatile.Read(ref generation);
         var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            var handle = connection.Handle!;
-            if (!Configured.TryGetValue(handle, out _))
+            using (var command = connection.CreateCommand())
             {
-                using var command = connection.CreateCommand();
                 command.CommandText = ConnectionPragmas;
                 await command.ExecuteNonQueryAsync(cancellationToken);
-                Configured.AddOrUpdate(handle, Configured);
             }
 
-            return new MeteredDbConnection(connection, "sqlite", started, writeGate);
+            return Lend(new PooledSqliteConnection(connection, connectionGeneration), started);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Closes every idle connection, and every connection in use when it comes back: the next open reaches the file
+    /// afresh (an operator who moved or restored the database file; tests that take the file away).
+    /// </summary>
+    public void ClearPool()
+    {
+        Interlocked.Increment(ref generation);
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            pooled.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        ClearPool();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private MeteredDbConnection Lend(PooledSqliteConnection pooled, long started)
+        => new(pooled.Connection, "sqlite", started, writeGate, pooled, Return);
+
+    private void Return(PooledSqliteConnection pooled, bool reusable)
+    {
+        if (!reusable || disposed || pooled.Generation != Volatile.Read(ref generation))
+        {
+            pooled.Dispose();
+            return;
+        }
+
+        if (Interlocked.Increment(ref idleCount) > MaxIdleConnections)
+        {
+            Interlocked.Decrement(ref idleCount);
+            pooled.Dispose();
+            return;
+        }
+
+        idle.Push(pooled);
+        if (disposed || pooled.Generation != Volatile.Read(ref generation))
+        {
+            ClearPool(); // raced with DisposeAsync or ClearPool: nothing is left open behind them
         }
     }
 }

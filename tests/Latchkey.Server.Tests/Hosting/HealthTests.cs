@@ -29,7 +29,7 @@ public sealed class HealthTests
         Assert.Equal("ok", await client.GetStringAsync(new Uri("/healthz", UriKind.Relative)));
         Assert.Equal("ok", await client.GetStringAsync(new Uri("/readyz", UriKind.Relative)));
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        ((SqliteConnectionFactory)factory.Connections.Inner).ClearPool(); // else the pooled connections keep the moved file open
         Directory.Move(dataDirectory, dataDirectory + ".away");
         try
         {
@@ -61,7 +61,7 @@ public sealed class HealthTests
         }
 
         Assert.Equal("ok", await client.GetStringAsync(new Uri("/readyz", UriKind.Relative)));
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        ((SqliteConnectionFactory)factory.Connections.Inner).ClearPool();
         Directory.Delete(parent, recursive: true);
     }
 

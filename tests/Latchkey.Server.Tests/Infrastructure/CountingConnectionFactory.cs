@@ -4,8 +4,11 @@ using Latchkey.Server.Storage;
 namespace Latchkey.Server.Tests.Infrastructure;
 
 /// <summary>Counts database connections opened (each repository call opens one: one statement or one transaction).</summary>
-public sealed class CountingConnectionFactory(IDbConnectionFactory inner) : IDbConnectionFactory
+public sealed class CountingConnectionFactory(IDbConnectionFactory inner) : IDbConnectionFactory, IAsyncDisposable
 {
+    /// <summary>The server's own factory (e.g. to clear the SQLite pool, as an operator moving the file would need).</summary>
+    public IDbConnectionFactory Inner => inner;
+
     private int opened;
 
     public DatabaseEngine Engine => inner.Engine;
@@ -19,4 +22,7 @@ public sealed class CountingConnectionFactory(IDbConnectionFactory inner) : IDbC
         Interlocked.Increment(ref opened);
         return inner.OpenAsync(cancellationToken);
     }
+
+    // The server's factory is created inside this one, so the container disposes it only through this.
+    public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
 }

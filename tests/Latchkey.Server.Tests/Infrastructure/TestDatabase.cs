@@ -13,6 +13,7 @@ public sealed class TestDatabase : IAsyncDisposable
     private readonly string? postgresAdmin;
     private readonly string? postgresName;
     private readonly string? sqliteDirectory;
+    private readonly List<IAsyncDisposable> factories = [];
 
     private TestDatabase(DatabaseEngine engine, string connectionString, string? postgresAdmin, string? postgresName, string? sqliteDirectory)
     {
@@ -60,11 +61,31 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(engine, builder.ConnectionString, admin, name, null);
     }
 
+    /// <summary>A factory on this database, as the server makes it; closed (its pooled connections with it) on dispose.</summary>
     public IDbConnectionFactory CreateFactory()
-        => Engine == DatabaseEngine.Sqlite ? new SqliteConnectionFactory(ConnectionString) : new PostgresConnectionFactory(ConnectionString);
+    {
+        IDbConnectionFactory factory = Engine == DatabaseEngine.Sqlite ? new SqliteConnectionFactory(ConnectionString) : new PostgresConnectionFactory(ConnectionString);
+        lock (factories)
+        {
+            factories.Add((IAsyncDisposable)factory);
+        }
+
+        return factory;
+    }
 
     public async ValueTask DisposeAsync()
     {
+        IAsyncDisposable[] made;
+        lock (factories)
+        {
+            made = [.. factories];
+        }
+
+        foreach (var factory in made)
+        {
+            await factory.DisposeAsync();
+        }
+
         if (postgresName is not null)
         {
             NpgsqlConnection.ClearAllPools();

@@ -1,0 +1,131 @@
+using Dapper;
+using Latchkey.Server.Storage;
+using Latchkey.Server.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Latchkey.Server.Tests.Storage;
+
+/// <summary>
+/// The SQLite pool keeps each connection's compiled statements (<see cref="PooledSqliteConnection"/>): a hot query is
+/// parsed once per connection, yet every execution binds its own values and a connection comes back clean.
+/// </summary>
+public sealed class SqliteStatementCacheTests : IAsyncLifetime
+{
+    private const string Lookup = "SELECT name FROM items WHERE id = @id";
+
+    private TestDatabase database = null!;
+    private SqliteConnectionFactory db = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        db = (SqliteConnectionFactory)database.CreateFactory();
+        var c = await db.OpenAsync(CancellationToken.None);
+        await c.ExecuteAsync("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO items VALUES (1, 'one'), (2, 'two');");
+        await c.DisposeAsync();
+        db.ClearPool(); // each test starts on a connection with no statements yet, so TrackStatements sees them all
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await db.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task HotQuery_IsCompiledOncePerConnection_AndBindsEachCallsOwnValues()
+    {
+        IntPtr first;
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            TrackStatements(c);
+            Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }));
+            first = Assert.Single(Statements(c), s => s.Sql == Lookup).Handle;
+        }
+
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            Assert.Equal("two", await c.QuerySingleAsync<string>(Lookup, new { id = 2 }));
+            Assert.Null(await c.QuerySingleOrDefaultAsync<string>(Lookup, new { id = 3 }));
+            Assert.Equal(first, Assert.Single(Statements(c), s => s.Sql == Lookup).Handle); // the same compiled statement
+        }
+    }
+
+    [Fact]
+    public async Task ValuesFromAnEarlierCall_AreNeverBoundAgain()
+    {
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }));
+
+        // The statement is reused, its parameters are not: a call that binds nothing must not see the last caller's id.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => c.QuerySingleOrDefaultAsync<string>(Lookup));
+        Assert.Equal("two", await c.QuerySingleAsync<string>(Lookup, new { id = 2 }));
+    }
+
+    [Fact]
+    public async Task Connection_ReturnedWithItsTransactionOpen_IsClosed_SoItsWritesRollBack()
+    {
+        var c = await db.OpenAsync(CancellationToken.None);
+        var transaction = await c.BeginTransactionAsync();
+        await c.ExecuteAsync("INSERT INTO items VALUES (3, 'three')", transaction: transaction);
+        await c.DisposeAsync(); // the transaction object is never disposed (a bug elsewhere must not leak into the pool)
+
+        await using var next = await db.OpenAsync(CancellationToken.None);
+        Assert.Null(await next.QuerySingleOrDefaultAsync<string>(Lookup, new { id = 3 }));
+        await using var t = await next.BeginTransactionAsync(); // and the next writer is not refused a "nested" transaction
+        await next.ExecuteAsync("INSERT INTO items VALUES (3, 'three')", transaction: t);
+        await t.CommitAsync();
+        Assert.Equal("three", await next.QuerySingleAsync<string>(Lookup, new { id = 3 }));
+    }
+
+    [Fact]
+    public async Task ClearPool_ClosesIdleConnections_AndThoseInUseWhenTheyReturn()
+    {
+        SqliteConnection inUse;
+        await using (var held = await db.OpenAsync(CancellationToken.None))
+        {
+            await using (var idle = await db.OpenAsync(CancellationToken.None))
+            {
+                await idle.ExecuteScalarAsync<long>("SELECT 1");
+            }
+
+            inUse = Native(held);
+            db.ClearPool();
+        }
+
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        Assert.NotSame(inUse, Native(c));
+        Assert.Equal(System.Data.ConnectionState.Closed, inUse.State);
+    }
+
+    [Fact]
+    public async Task StatementsPerConnection_AreBounded()
+    {
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        TrackStatements(c);
+        for (var i = 0; i < PooledSqliteConnection.MaxStatements + 20; i++)
+        {
+            Assert.Equal(i, await c.ExecuteScalarAsync<long>($"SELECT {i}"));
+        }
+
+        Assert.Equal(PooledSqliteConnection.MaxStatements, Statements(c).Count);
+    }
+
+    private static SqliteConnection Native(System.Data.Common.DbConnection c) => (SqliteConnection)((MeteredDbConnection)c).Inner;
+
+    // SQLitePCL lists a connection's statements only when asked to track them, before they are made.
+    private static void TrackStatements(System.Data.Common.DbConnection c) => Native(c).Handle!.enable_sqlite3_next_stmt(true);
+
+    private static List<(IntPtr Handle, string Sql)> Statements(System.Data.Common.DbConnection c)
+    {
+        var handle = Native(c).Handle!;
+        var found = new List<(IntPtr, string)>();
+        for (var stmt = raw.sqlite3_next_stmt(handle, null); stmt is not null; stmt = raw.sqlite3_next_stmt(handle, stmt))
+        {
+            found.Add((stmt.DangerousGetHandle(), raw.sqlite3_sql(stmt).utf8_to_string()));
+        }
+
+        return found;
+    }
+}
