@@ -51,14 +51,21 @@ public sealed class SideBySideBenchmark
         {
             // Every server, before anything is measured, runs the measured kinds of work unrecorded until it is warm.
             // A fresh .NET server keeps re-compiling its hot code (tiered compilation with PGO: ReadyToRun code, then
-            // instrumented, then optimised) for 20–30 s of load on its one pinned core: the same userinfo request cost
-            // 0.78, 0.49 and then 0.24 CPU-ms in three measurements in a row on one fresh server, and a bearer section run
-            // on its own (`--only bearer`) reported the first of those. node warms up too, so oidc-provider gets the same.
-            var warming = new Workloads(TimeSpan.FromSeconds(quick ? 12 : 20), TimeSpan.Zero);
+            // instrumented, then optimised) for a minute or more of load on its one pinned core: on one CPU the runtime
+            // waits ten times longer for a quiet moment before it tiers up. perf showed the tiering thread at 14–18 % of
+            // the server's CPU *during* the measurements after a 12 s warm-up, and userinfo cost 0.17 CPU-ms per request
+            // there against 0.10 after 60 s. node warms up too, so oidc-provider gets the same.
+            // LATCHKEY_BENCH_WARMUP_SECONDS overrides the length (per kind of work).
+            var warmUpSeconds = int.TryParse(Environment.GetEnvironmentVariable("LATCHKEY_BENCH_WARMUP_SECONDS"), out var w) ? w : quick ? 40 : 60;
+            var warming = new Workloads(TimeSpan.FromSeconds(warmUpSeconds), TimeSpan.Zero);
             foreach (var target in targets)
             {
                 await warming.RefreshAsync(target, 16, "warm-up");
                 await warming.BearerGetAsync(target, target.UserInfoPath, 16, "warm-up");
+                if (only.Contains("code"))
+                {
+                    await warming.CodeExchangeAsync(target, 16, 1_000); // a path of its own: the exchange
+                }
             }
 
             // Workload by workload, each target in turn, so a noisy minute on the shared machine hits one workload, not one server.
