@@ -100,6 +100,35 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IdleConnections_HoldNoReadTransaction_SoTheWalCanBeCheckpointedWhole()
+    {
+        // A kept statement that was not reset would keep its connection's read snapshot open: the WAL could then never
+        // be checkpointed past it and would grow for as long as the server runs.
+        var held = new List<System.Data.Common.DbConnection>();
+        for (var i = 0; i < 4; i++)
+        {
+            var c = await db.OpenAsync(CancellationToken.None);
+            Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }));
+            Assert.Equal(2 + i, (await c.QueryAsync<string>("SELECT name FROM items ORDER BY id")).Count());
+            await c.QueryFirstOrDefaultAsync<string>("SELECT name FROM items ORDER BY id"); // stops after the first row
+            await c.ExecuteAsync("INSERT INTO items (name) VALUES (@name)", new { name = $"n{i}" });
+            held.Add(c);
+        }
+
+        foreach (var c in held)
+        {
+            await c.DisposeAsync(); // back to the pool, statements kept
+        }
+
+        // Written after every read above: a snapshot still held by any of them would keep these frames in the WAL.
+        await using var checkpointer = await db.OpenAsync(CancellationToken.None);
+        await checkpointer.ExecuteAsync("INSERT INTO items (name) VALUES ('last')");
+        var (busy, walFrames, checkpointed) = await checkpointer.QuerySingleAsync<(long, long, long)>("PRAGMA wal_checkpoint(TRUNCATE)");
+        Assert.Equal(0, busy);
+        Assert.Equal(walFrames, checkpointed);
+    }
+
+    [Fact]
     public async Task StatementsPerConnection_AreBounded()
     {
         await using var c = await db.OpenAsync(CancellationToken.None);
