@@ -11,7 +11,7 @@ namespace Latchkey.Server.Storage;
 /// (<see cref="PooledSqliteConnection"/>). Parameters are bound afresh on every execution; only the compiled
 /// statement is shared, so results are exactly those of a new command.
 /// </summary>
-internal sealed class CachedSqliteCommand(DbConnection owner, PooledSqliteConnection pooled) : DbCommand
+internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqliteConnection pooled) : DbCommand
 {
     // Holds the parameters only; never executed (Microsoft.Data.Sqlite's parameter collection has no public constructor).
     private readonly SqliteCommand parameterHolder = new();
@@ -21,7 +21,7 @@ internal sealed class CachedSqliteCommand(DbConnection owner, PooledSqliteConnec
     [AllowNull]
     public override string CommandText { get; set; } = string.Empty;
 
-    public override int CommandTimeout { get; set; } = 30;
+    public override int CommandTimeout { get; set; } = pooled.Connection.DefaultTimeout;
 
     public override CommandType CommandType { get; set; } = CommandType.Text;
 
@@ -48,18 +48,83 @@ internal sealed class CachedSqliteCommand(DbConnection owner, PooledSqliteConnec
     {
     }
 
-    public override int ExecuteNonQuery() => Lease().ExecuteNonQuery();
+    public override int ExecuteNonQuery()
+    {
+        try
+        {
+            return Lease().ExecuteNonQuery();
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
-    public override object? ExecuteScalar() => Lease().ExecuteScalar();
+    public override object? ExecuteScalar()
+    {
+        try
+        {
+            return Lease().ExecuteScalar();
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
-    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) => Lease().ExecuteNonQueryAsync(cancellationToken);
+    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Lease().ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
-    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) => Lease().ExecuteScalarAsync(cancellationToken);
+    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Lease().ExecuteScalarAsync(cancellationToken);
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
-    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => reader = Lease().ExecuteReader(behavior);
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
+    {
+        try
+        {
+            return reader = Lease().ExecuteReader(behavior);
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
-        => reader = await Lease().ExecuteReaderAsync(behavior, cancellationToken);
+    {
+        try
+        {
+            return reader = await Lease().ExecuteReaderAsync(behavior, cancellationToken);
+        }
+        catch (SqliteException e)
+        {
+            pooled.NoteError(e);
+            throw;
+        }
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -74,10 +139,14 @@ internal sealed class CachedSqliteCommand(DbConnection owner, PooledSqliteConnec
 
     private SqliteCommand Lease()
     {
+        // Its connection went back to the pool and may be another request's now.
+        ObjectDisposedException.ThrowIf(owner.Released, owner);
         if (CommandType != CommandType.Text)
         {
             throw new NotSupportedException("SQLite runs only CommandType.Text.");
         }
+
+        RefuseDuplicateNames();
 
         if (leased is not null && !string.Equals(leased.CommandText, CommandText, StringComparison.Ordinal))
         {
@@ -94,6 +163,27 @@ internal sealed class CachedSqliteCommand(DbConnection owner, PooledSqliteConnec
         leased.Transaction = (SqliteTransaction?)DbTransaction;
         leased.CommandTimeout = CommandTimeout;
         return leased;
+    }
+
+    // Microsoft.Data.Sqlite never clears a statement's bindings, and its check for missing values counts the values it
+    // bound: two parameters naming one placeholder ("id" and "@id") would pass it while another placeholder kept the
+    // previous caller's value. Dapper never sends such a pair; refusing it keeps a kept statement from ever doing so.
+    private void RefuseDuplicateNames()
+    {
+        var parameters = parameterHolder.Parameters;
+        for (var i = 1; i < parameters.Count; i++)
+        {
+            var name = Bare(parameters[i].ParameterName);
+            for (var j = 0; j < i; j++)
+            {
+                if (name.Equals(Bare(parameters[j].ParameterName), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"The parameter '{name}' is given twice.");
+                }
+            }
+        }
+
+        static ReadOnlySpan<char> Bare(string name) => name.AsSpan().TrimStart("@$:");
     }
 
     private void ReturnLease()

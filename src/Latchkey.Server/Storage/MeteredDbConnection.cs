@@ -49,18 +49,47 @@ internal sealed class MeteredDbConnection(
 
     public override string ServerVersion => inner.ServerVersion;
 
-    public override ConnectionState State => inner.State;
+    /// <summary>True once a pooled connection went back to the pool: from then on it may be another caller's.</summary>
+    internal bool Released => released;
 
-    public override void ChangeDatabase(string databaseName) => inner.ChangeDatabase(databaseName);
+    // A pooled connection that was handed back reports Closed and refuses work: the SQLite connection underneath
+    // may already be lent to another request.
+    public override ConnectionState State => released ? ConnectionState.Closed : inner.State;
 
-    public override void Close() => inner.Close();
+    public override void ChangeDatabase(string databaseName)
+    {
+        ThrowIfReleased();
+        inner.ChangeDatabase(databaseName);
+    }
 
-    public override void Open() => inner.Open();
+    public override void Close()
+    {
+        if (pooled is not null)
+        {
+            // Closed by hand, it is never pooled again (CloseOrReturn sees it is not Open).
+            ThrowIfReleased();
+        }
 
-    public override Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
+        inner.Close();
+    }
+
+    // A pooled connection opens once, in the factory, with its pragmas; reopening would skip them.
+    public override void Open()
+    {
+        if (pooled is not null)
+        {
+            throw new NotSupportedException("Pooled connections come open from the connection factory.");
+        }
+
+        inner.Open();
+    }
+
+    public override Task OpenAsync(CancellationToken cancellationToken)
+        => pooled is null ? inner.OpenAsync(cancellationToken) : throw new NotSupportedException("Pooled connections come open from the connection factory.");
 
     protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel)
     {
+        ThrowIfReleased();
         if (writeGate is not null && !holdsGate)
         {
             holdsGate = writeGate.Wait(GateTimeout);
@@ -71,6 +100,7 @@ internal sealed class MeteredDbConnection(
 
     protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
     {
+        ThrowIfReleased();
         if (writeGate is not null && !holdsGate)
         {
             holdsGate = await writeGate.WaitAsync(GateTimeout, cancellationToken);
@@ -79,15 +109,21 @@ internal sealed class MeteredDbConnection(
         return lastTransaction = await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
     }
 
-    protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(this, pooled);
+    protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live(), pooled);
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            CloseOrReturn();
-            ReleaseGate();
-            Record();
+            try
+            {
+                CloseOrReturn();
+            }
+            finally
+            {
+                ReleaseGate(); // even if the rollback of an abandoned transaction failed: the next writer must not wait 10 s
+                Record();
+            }
         }
 
         base.Dispose(disposing);
@@ -95,17 +131,23 @@ internal sealed class MeteredDbConnection(
 
     public override async ValueTask DisposeAsync()
     {
-        if (pooled is null)
+        try
         {
-            await inner.DisposeAsync();
+            if (pooled is null)
+            {
+                await inner.DisposeAsync();
+            }
+            else
+            {
+                CloseOrReturn();
+            }
         }
-        else
+        finally
         {
-            CloseOrReturn();
+            ReleaseGate();
+            Record();
         }
 
-        ReleaseGate();
-        Record();
         await base.DisposeAsync();
     }
 
@@ -126,10 +168,19 @@ internal sealed class MeteredDbConnection(
 
         released = true;
         var reusable = inner.State == ConnectionState.Open
+            && !pooled.Broken
             && pooled.Leased == 0
             && lastTransaction?.Connection is null
             && SQLitePCL.raw.sqlite3_get_autocommit(pooled.Connection.Handle) != 0;
         release!(pooled, reusable);
+    }
+
+    private void ThrowIfReleased() => ObjectDisposedException.ThrowIf(released, this);
+
+    private MeteredDbConnection Live()
+    {
+        ThrowIfReleased();
+        return this;
     }
 
     private void ReleaseGate()

@@ -31,6 +31,22 @@ internal sealed class PooledSqliteConnection(SqliteConnection connection, int ge
 
     public int CachedStatements => idle.Count;
 
+    /// <summary>When it last went back to the pool (<see cref="Environment.TickCount64"/>): idle ones are closed after a while.</summary>
+    public long ReturnedAt { get; set; }
+
+    /// <summary>
+    /// Set when SQLite answered with an error that says the file underneath is gone or damaged (I/O error, corrupt,
+    /// not a database, cannot open, read-only because the file moved): such a connection is closed, not pooled, so the
+    /// next open reaches the file afresh.
+    /// </summary>
+    public bool Broken { get; private set; }
+
+    public void NoteError(SqliteException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Broken |= error.SqliteErrorCode is 8 /* READONLY */ or 10 /* IOERR */ or 11 /* CORRUPT */ or 14 /* CANTOPEN */ or 26 /* NOTADB */;
+    }
+
     /// <summary>The command compiled for <paramref name="sql"/> on this connection, or a new one (compiled on first use).</summary>
     public SqliteCommand Rent(string sql)
     {

@@ -31,11 +31,15 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     /// </summary>
     internal const int MaxIdleConnections = 64;
 
+    /// <summary>An idle connection is closed after this long unused (its page cache and file handles with it).</summary>
+    internal static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(3);
+
     private readonly string connectionString;
     private readonly ConcurrentStack<PooledSqliteConnection> idle = new();
     private int idleCount;
     private int generation;
     private volatile bool disposed;
+    private readonly Timer pruning;
 
     // One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.
     private readonly SemaphoreSlim writeGate = new(1, 1);
@@ -52,6 +56,8 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
         {
             OwnerOnlyFiles.PrepareSqliteFiles(DataSource);
         }
+
+        pruning = new Timer(_ => PruneIdle(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
     public DatabaseEngine Engine => DatabaseEngine.Sqlite;
@@ -100,17 +106,47 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     public void ClearPool()
     {
         Interlocked.Increment(ref generation);
-        while (idle.TryPop(out var pooled))
-        {
-            Interlocked.Decrement(ref idleCount);
-            pooled.Dispose();
-        }
+        DrainIdle();
     }
 
     public void Dispose()
     {
         disposed = true;
+        pruning.Dispose();
         ClearPool();
+    }
+
+    /// <summary>Closes the connections idle for longer than <see cref="IdleLifetime"/>; the others go back in their order.</summary>
+    internal void PruneIdle(long? now = null)
+    {
+        var cutoff = (now ?? Environment.TickCount64) - (long)IdleLifetime.TotalMilliseconds;
+        var kept = new List<PooledSqliteConnection>();
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            if (pooled.ReturnedAt < cutoff)
+            {
+                pooled.Dispose();
+            }
+            else
+            {
+                kept.Add(pooled);
+            }
+        }
+
+        for (var i = kept.Count - 1; i >= 0; i--)
+        {
+            Return(kept[i], reusable: true, returnedAt: kept[i].ReturnedAt);
+        }
+    }
+
+    private void DrainIdle()
+    {
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            pooled.Dispose();
+        }
     }
 
     public ValueTask DisposeAsync()
@@ -120,9 +156,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     }
 
     private MeteredDbConnection Lend(PooledSqliteConnection pooled, long started)
-        => new(pooled.Connection, "sqlite", started, writeGate, pooled, Return);
+        => new(pooled.Connection, "sqlite", started, writeGate, pooled, (p, reusable) => Return(p, reusable, Environment.TickCount64));
 
-    private void Return(PooledSqliteConnection pooled, bool reusable)
+    private void Return(PooledSqliteConnection pooled, bool reusable, long returnedAt)
     {
         if (!reusable || disposed || pooled.Generation != Volatile.Read(ref generation))
         {
@@ -137,10 +173,11 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
             return;
         }
 
+        pooled.ReturnedAt = returnedAt;
         idle.Push(pooled);
         if (disposed || pooled.Generation != Volatile.Read(ref generation))
         {
-            ClearPool(); // raced with DisposeAsync or ClearPool: nothing is left open behind them
+            DrainIdle(); // raced with Dispose or ClearPool: nothing is left open behind them
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed class KeyProtectionTests
     {
         await using var factory = await LatchkeyServerFactory.StartAsync(DatabaseEngine.Sqlite);
         var user = await TestAccounts.CreateEnrolledAsync(factory);
-        var copy = CopyDatabase(factory.Database.ConnectionString);
+        await using var copy = CopyDatabase(factory.Database.ConnectionString);
         var (totp, signing, keyRing) = await ReadSecretsAsync(copy);
 
         // The stored key ring carries no plain-text master key, only ciphertext of the external key.

@@ -62,7 +62,7 @@ public sealed class SqliteEngineTests : IAsyncLifetime
         var dir = Directory.CreateTempSubdirectory("latchkey-fk-").FullName;
         try
         {
-            var factory = new SqliteConnectionFactory($"Data Source={Path.Combine(dir, "fk.db")};Foreign Keys=False");
+            await using var factory = new SqliteConnectionFactory($"Data Source={Path.Combine(dir, "fk.db")};Foreign Keys=False");
             for (var round = 0; round < 3; round++)
             {
                 await using var c = await factory.OpenAsync(CancellationToken.None);
@@ -71,7 +71,6 @@ public sealed class SqliteEngineTests : IAsyncLifetime
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
     }

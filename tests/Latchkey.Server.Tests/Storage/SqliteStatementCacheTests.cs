@@ -129,6 +129,59 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConnectionHandedBack_RefusesWork_ForItMayBeAnotherRequestsNow()
+    {
+        var c = await db.OpenAsync(CancellationToken.None);
+        var early = c.CreateCommand();
+        early.CommandText = Lookup;
+        early.Parameters.Add(new SqliteParameter("@id", 1));
+        await c.DisposeAsync();
+
+        await using var other = await db.OpenAsync(CancellationToken.None); // the same SQLite connection, lent again
+        Assert.Same(((MeteredDbConnection)c).Inner, Native(other));
+        Assert.Equal(System.Data.ConnectionState.Closed, c.State);
+        Assert.Throws<ObjectDisposedException>(() => c.CreateCommand());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => c.BeginTransactionAsync().AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => early.ExecuteScalarAsync());
+        early.Dispose();
+        Assert.Equal("two", await other.QuerySingleAsync<string>(Lookup, new { id = 2 }));
+    }
+
+    [Fact]
+    public async Task TwoParametersForOnePlaceholder_AreRefused()
+    {
+        // Microsoft.Data.Sqlite counts the values it bound, not the placeholders filled: "id" and "@id" would pass its
+        // check while a second placeholder kept the last caller's value in the kept statement.
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await using var command = c.CreateCommand();
+        command.CommandText = "SELECT name FROM items WHERE id = @id AND name <> @name";
+        command.Parameters.Add(new SqliteParameter("id", 1));
+        command.Parameters.Add(new SqliteParameter("@id", 1));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task IdleConnections_AreClosedAfterTheirIdleLifetime()
+    {
+        SqliteConnection first;
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            first = Native(c);
+        }
+
+        db.PruneIdle(now: Environment.TickCount64 + 1_000);
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            Assert.Same(first, Native(c)); // recently used: kept
+        }
+
+        db.PruneIdle(now: Environment.TickCount64 + (long)SqliteConnectionFactory.IdleLifetime.TotalMilliseconds + 1_000);
+        await using var next = await db.OpenAsync(CancellationToken.None);
+        Assert.NotSame(first, Native(next));
+        Assert.Equal(System.Data.ConnectionState.Closed, first.State);
+    }
+
+    [Fact]
     public async Task StatementsPerConnection_AreBounded()
     {
         await using var c = await db.OpenAsync(CancellationToken.None);
