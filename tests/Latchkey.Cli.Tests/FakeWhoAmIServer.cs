@@ -31,11 +31,18 @@ public sealed class FakeWhoAmIServer : IDisposable
 
                 LastPath = context.Request.Url!.AbsolutePath;
                 LastAuthorization = context.Request.Headers["Authorization"];
-                context.Response.StatusCode = status;
-                var bytes = Encoding.UTF8.GetBytes(body);
-                context.Response.ContentType = "application/json";
-                await context.Response.OutputStream.WriteAsync(bytes);
-                context.Response.Close();
+                try
+                {
+                    context.Response.StatusCode = status;
+                    var bytes = Encoding.UTF8.GetBytes(body);
+                    context.Response.ContentType = "application/json";
+                    await context.Response.OutputStream.WriteAsync(bytes);
+                    context.Response.Close();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+                {
+                    // The client went away mid-answer: tests kill the CLI on purpose (CliRobustnessTests). Serve the next.
+                }
             }
         });
     }

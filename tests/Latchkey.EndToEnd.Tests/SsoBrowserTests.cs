@@ -245,6 +245,20 @@ public sealed class SsoBrowserTests : IAsyncLifetime
         name.SendKeys(login);
         browser.Driver.FindElement(By.Name("password")).SendKeys("any password");
         browser.Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
+        // The consent page's button has the login page's class: wait for the login page to go, or the click can find
+        // the old button just before it goes stale (seen once in CI).
+        new OpenQA.Selenium.Support.UI.WebDriverWait(browser.Driver, TimeSpan.FromSeconds(20)).Until(_ =>
+        {
+            try
+            {
+                _ = name.Displayed;
+                return false;
+            }
+            catch (StaleElementReferenceException)
+            {
+                return true;
+            }
+        });
         browser.Click(By.CssSelector("button.login-submit")); // consent
     }
 
