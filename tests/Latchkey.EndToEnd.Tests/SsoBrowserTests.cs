@@ -247,7 +247,7 @@ public sealed class SsoBrowserTests : IAsyncLifetime
         browser.Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
         // The consent page's button has the login page's class: wait for the login page to go, or the click can find
         // the old button just before it goes stale (seen once in CI).
-        new OpenQA.Selenium.Support.UI.WebDriverWait(browser.Driver, TimeSpan.FromSeconds(20)).Until(_ =>
+        new OpenQA.Selenium.Support.UI.WebDriverWait(browser.Driver, TimeSpan.FromSeconds(20)).Until(driver =>
         {
             try
             {
