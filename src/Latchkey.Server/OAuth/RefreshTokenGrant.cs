@@ -112,7 +112,7 @@ public sealed class RefreshTokenGrant(
 
         // Decided before anything is committed, so a refused client keeps a refresh token that works again once
         // policy allows (disposing the transaction rolls the rotation back).
-        var decision = AccessRules.Decide(WorkspaceAccessService.From(workspace, ctx.UserId, ctx.Role!, ctx.CustomRole), WorkspaceAction.UseLocally, new AccessTarget { LocalClient = client.IsLocal, SignInAmr = ctx.Amr });
+        var decision = AccessRules.Decide(WorkspaceAccessService.From(ctx), WorkspaceAction.UseLocally, new AccessTarget { LocalClient = client.IsLocal, SignInAmr = ctx.Amr });
         if (!decision.IsAllowed)
         {
             await tx.RollbackAsync();

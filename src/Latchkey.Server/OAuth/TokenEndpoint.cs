@@ -3,6 +3,7 @@ using Latchkey.Protocol.OAuth;
 using Latchkey.Protocol.Tokens;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
+using Latchkey.Server.Keys;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
@@ -18,6 +19,7 @@ public sealed class TokenEndpoint(
     AuthorizationCodeRepository codes,
     GrantRepository grants,
     TokenIssuer issuer,
+    SigningKeyService keys,
     RefreshTokenGrant refreshGrant,
     DeviceCodeGrant deviceGrant,
     TokenExchangeGrant exchangeGrant,
@@ -70,7 +72,8 @@ public sealed class TokenEndpoint(
         }
 
         var codeHash = SecretDigest.Compute(code);
-        var row = await codes.FindAsync(codeHash, cancellationToken);
+        // One read for everything the exchange decides on: the code, the account, the membership and its workspace.
+        var row = await codes.FindForExchangeAsync(codeHash, cancellationToken);
         if (row is null)
         {
             return (null, OAuthError.InvalidGrant("The authorization code is invalid."));
@@ -105,7 +108,7 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."));
         }
 
-        if (client.IsLocal && await localAccess.CheckAsync(row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", row.Amr, cancellationToken) is { } denied)
+        if (client.IsLocal && await localAccess.CheckAsync(row, WorkspaceAction.UseLocally, new AccessTarget { SignInAmr = row.Amr }, client.ClientId, ip, "code_exchange", cancellationToken) is { } denied)
         {
             await using var refused = await WriteTransaction.BeginAsync(db, cancellationToken);
             await codes.TryConsumeAsync(refused, codeHash, grantId: null, now);
@@ -123,10 +126,11 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
-        return (await issuer.BuildResponseAsync(issued.Grant, issued.RefreshToken, row.Nonce, cancellationToken), null);
+        var key = await keys.GetActiveKeyAsync(cancellationToken);
+        return (issuer.BuildResponse(issued.Grant, row.Email, row.EmailVerifiedAt is not null, row.PlanType, issued.RefreshToken, row.Nonce, key), null);
     }
 
-    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, AuthorizationCodeRow row, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
+    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, CodeExchangeContextRow row, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
         var grantId = TokenIssuer.NewGrantId();

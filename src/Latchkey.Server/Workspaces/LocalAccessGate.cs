@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Common;
+using Latchkey.Server.Storage.Rows;
 
 namespace Latchkey.Server.Workspaces;
 
@@ -20,15 +21,32 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
 
     public async Task<ServiceError?> CheckAsync(
         WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+        => await CheckAsync(await access.GetAsync(userId, workspaceId, cancellationToken), () => mfaRule.CheckAsync(userId, cancellationToken),
+            action, target, userId, workspaceId, clientId, ip, stage, cancellationToken);
+
+    /// <summary>
+    /// The same check from a standing read in the caller's own query (the code exchange reads the code, the account,
+    /// the membership and its workspace in one), so nothing is read twice.
+    /// </summary>
+    public Task<ServiceError?> CheckAsync(
+        MemberStandingRow standing, WorkspaceAction action, AccessTarget target, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(standing);
+        return CheckAsync(WorkspaceAccessService.From(standing), () => Task.FromResult(CliMfaRule.Decide(standing.HasPassword, standing.HasMfa)),
+            action, target, standing.UserId, standing.WorkspaceId, clientId, ip, stage, cancellationToken);
+    }
+
+    private async Task<ServiceError?> CheckAsync(
+        WorkspaceAccess? member, Func<Task<ServiceError?>> mfaCheck, WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var decision = AccessRules.Decide(await access.GetAsync(userId, workspaceId, cancellationToken), action, target);
+        var decision = AccessRules.Decide(member, action, target);
         var refusal = await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken);
 
         // Then the MFA rule where a local client would be handed tokens: an account with a password and no second factor
         // gets none, however it signed in (audited as mfa.required_refusal).
         if (refusal is null && action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient
-            && await mfaRule.CheckAsync(userId, cancellationToken) is { } mfa)
+            && await mfaCheck() is { } mfa)
         {
             await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
             return mfa;

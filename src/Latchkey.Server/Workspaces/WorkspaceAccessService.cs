@@ -26,6 +26,13 @@ public sealed class WorkspaceAccessService(WorkspaceRepository workspaces)
         return From(workspace, userId, role, custom);
     }
 
+    /// <summary>A member's standing from the columns a token grant read with what it was presented; null when not a member.</summary>
+    public static WorkspaceAccess? From(MemberStandingRow standing)
+    {
+        ArgumentNullException.ThrowIfNull(standing);
+        return standing.Workspace is { } workspace ? From(workspace, standing.UserId, standing.Role!, standing.CustomRole) : null;
+    }
+
     /// <summary>A member's standing from rows already read (the refresh grant reads them in its one query).</summary>
     public static WorkspaceAccess From(WorkspaceRow workspace, string userId, string role, CustomRoleRow? customRole)
     {

@@ -7,6 +7,16 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
 {
     private const string Columns = "code_hash, client_id, user_id, workspace_id, redirect_uri, code_challenge, scope, nonce, auth_time, created_at, expires_at, consumed_at, grant_id, amr";
 
+    private static readonly string ExchangeContextSql =
+        $"""
+        SELECT a.user_id, a.workspace_id, a.client_id, a.redirect_uri, a.code_challenge, a.scope, a.nonce, a.auth_time,
+               a.expires_at, a.consumed_at, a.grant_id, a.amr,
+               {MemberStandingSql.Columns}
+        FROM authorization_codes a
+        {MemberStandingSql.Joins("a")}
+        WHERE a.code_hash = @codeHash
+        """;
+
     public async Task CreateAsync(AuthorizationCodeRow code, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
@@ -27,6 +37,13 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
         await using var c = await db.OpenAsync(cancellationToken);
         return await c.QuerySingleOrDefaultAsync<AuthorizationCodeRow>(new CommandDefinition(
             $"SELECT {Columns} FROM authorization_codes WHERE code_hash = @codeHash", new { codeHash }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The code with its user's standing, for its exchange; null when no such code (or its account is gone).</summary>
+    public async Task<CodeExchangeContextRow?> FindForExchangeAsync(string codeHash, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return await c.QuerySingleOrDefaultAsync<CodeExchangeContextRow>(new CommandDefinition(ExchangeContextSql, new { codeHash }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

@@ -13,25 +13,16 @@ namespace Latchkey.Server.Storage.Repositories;
 /// </summary>
 public sealed class RefreshTransaction : IAsyncDisposable
 {
-    private const string ContextSql =
-        """
+    private static readonly string ContextSql =
+        $"""
         SELECT t.grant_id, t.expires_at, t.consumed_at, t.replaced_by_hash, t.rotated_by_ip,
                s.consumed_at AS successor_consumed_at, s.expires_at AS successor_expires_at,
                g.user_id, g.workspace_id, g.client_id, g.scope, g.auth_time, g.amr, g.created_at AS grant_created_at, g.first_used_at AS grant_first_used_at, g.revoked_at, g.revoked_reason,
-               u.email, u.email_verified_at,
-               CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS has_password,
-               CASE WHEN u.totp_secret_protected IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) THEN 1 ELSE 0 END AS has_mfa,
-               m.role, w.name AS workspace_name, w.plan_type, w.personal_owner_id, w.created_at AS workspace_created_at,
-               w.local_access_enabled, w.device_sign_in_enabled, w.member_access_tokens_enabled, w.access_token_max_days,
-               w.audit_retention_days, w.api_usage_retention_days, w.require_passkey,
-               r.id AS custom_role_id, r.name AS custom_role_name, r.permissions AS custom_role_permissions
+               {MemberStandingSql.Columns}
         FROM refresh_tokens t
         JOIN grants g ON g.id = t.grant_id
-        JOIN users u ON u.id = g.user_id
         LEFT JOIN refresh_tokens s ON s.token_hash = t.replaced_by_hash
-        LEFT JOIN workspace_members m ON m.user_id = g.user_id AND m.workspace_id = g.workspace_id
-        LEFT JOIN workspaces w ON w.id = m.workspace_id
-        LEFT JOIN custom_roles r ON r.workspace_id = m.workspace_id AND r.id = m.role
+        {MemberStandingSql.Joins("g")}
         WHERE t.token_hash = @presentedHash
         """;
 
