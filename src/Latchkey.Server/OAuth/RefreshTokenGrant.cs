@@ -51,10 +51,11 @@ public sealed class RefreshTokenGrant(
         var nowMs = now.ToUnixTimeMilliseconds();
         var lifetimes = options.Value.Lifetimes;
         var successor = SecretDigest.NewOpaqueSecret();
-        var successorHash = SecretDigest.Compute(successor);
+        // Sealed before the transaction, so the rotation stores it in the statement that consumes the presented token.
+        var stored = new RefreshSuccessor(SecretDigest.Compute(successor), sealer.Protect(successor), (now + lifetimes.RefreshToken).ToUnixTimeMilliseconds());
         var key = await keys.GetActiveKeyAsync(cancellationToken);
 
-        await using var tx = await grants.BeginRefreshAsync(SecretDigest.Compute(presented), successorHash, client.ClientId, ip, nowMs, cancellationToken);
+        await using var tx = await grants.BeginRefreshAsync(SecretDigest.Compute(presented), stored, client.ClientId, ip, nowMs, cancellationToken);
         if (tx.Context is not { } ctx)
         {
             return (null, OAuthError.InvalidGrant("The refresh token is invalid.", OAuthErrors.RefreshTokenInvalidated));
@@ -131,11 +132,6 @@ public sealed class RefreshTokenGrant(
         if (ctx.GrantFirstUsedAt is null)
         {
             await tx.MarkGrantUsedAsync(nowMs);
-        }
-
-        if (tx.Rotated)
-        {
-            await tx.InsertSuccessorAsync(successorHash, sealer.Protect(successor), nowMs, (now + lifetimes.RefreshToken).ToUnixTimeMilliseconds());
         }
 
         await tx.CommitAsync();

@@ -180,20 +180,22 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         var grant = await NewGrantAsync("r0");
         var grants = new GrantRepository(Db);
 
-        await using (var tx = await grants.BeginRefreshAsync("r0", "r1", "c", "127.0.0.1", 100, CancellationToken.None))
+        await using (var tx = await grants.BeginRefreshAsync("r0", Successor("r1"), "c", "127.0.0.1", 100, CancellationToken.None))
         {
             Assert.True(tx.Rotated);
             Assert.Equal(grant.Id, tx.Context!.GrantId);
             Assert.NotNull(tx.Context.Workspace); // the membership, read in the same query
             Assert.Equal("owner", tx.Context.Role);
-            await tx.InsertSuccessorAsync("r1", "sealed", 100, 10_000);
             await tx.CommitAsync();
         }
 
         Assert.Equal(100, (await grants.FindRefreshTokenAsync("r0", CancellationToken.None))!.ConsumedAt);
         Assert.Equal("r1", (await grants.FindRefreshTokenAsync("r0", CancellationToken.None))!.ReplacedByHash);
         Assert.Null((await grants.FindRefreshTokenAsync("r1", CancellationToken.None))!.ConsumedAt);
+        Assert.Equal(10_000, (await grants.FindRefreshTokenAsync("r1", CancellationToken.None))!.ExpiresAt); // stored by the rotation itself
     }
+
+    private static RefreshSuccessor Successor(string hash) => new(hash, "sealed", 10_000);
 
     [Fact]
     public async Task Refresh_Begin_NotCommitted_LeavesTokenCurrent()
@@ -201,7 +203,7 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         await NewGrantAsync("n0");
         var grants = new GrantRepository(Db);
 
-        await using (var tx = await grants.BeginRefreshAsync("n0", "n1", "c", null, 100, CancellationToken.None))
+        await using (var tx = await grants.BeginRefreshAsync("n0", Successor("n1"), "c", null, 100, CancellationToken.None))
         {
             Assert.True(tx.Rotated);
         }
@@ -215,15 +217,17 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         await NewGrantAsync("e0", expiresAt: 1000);
         var grants = new GrantRepository(Db);
 
-        await using (var other = await grants.BeginRefreshAsync("e0", "e1", "other-client", null, 100, CancellationToken.None))
+        await using (var other = await grants.BeginRefreshAsync("e0", Successor("e1"), "other-client", null, 100, CancellationToken.None))
         {
             Assert.False(other.Rotated);
             Assert.Null(other.Context!.ConsumedAt);
         }
 
-        await using var expired = await grants.BeginRefreshAsync("e0", "e1", "c", null, 1000, CancellationToken.None);
+        await using var expired = await grants.BeginRefreshAsync("e0", Successor("e1"), "c", null, 1000, CancellationToken.None);
         Assert.False(expired.Rotated);
         Assert.Null(expired.Context!.ConsumedAt);
+        await expired.CommitAsync();
+        Assert.Null(await grants.FindRefreshTokenAsync("e1", CancellationToken.None)); // no rotation, no successor
     }
 
     [Fact]
@@ -234,10 +238,9 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
 
         var rotated = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            await using var tx = await grants.BeginRefreshAsync("p0", "p-new-" + i, "c", null, 100, CancellationToken.None);
+            await using var tx = await grants.BeginRefreshAsync("p0", Successor("p-new-" + i), "c", null, 100, CancellationToken.None);
             if (tx.Rotated)
             {
-                await tx.InsertSuccessorAsync("p-new-" + i, "sealed", 100, 10_000);
                 await tx.CommitAsync();
             }
 
@@ -245,6 +248,8 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         }));
 
         Assert.Single(rotated, r => r);
+        var stored = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => grants.FindRefreshTokenAsync("p-new-" + i, CancellationToken.None)));
+        Assert.Single(stored, t => t is not null); // only the rotation that won stored its successor
     }
 
     [Fact]

@@ -140,6 +140,6 @@ public sealed class GrantRepository(IDbConnectionFactory db)
     }
 
     /// <summary>Starts one refresh grant: see <see cref="RefreshTransaction"/>.</summary>
-    public Task<RefreshTransaction> BeginRefreshAsync(string presentedHash, string successorHash, string clientId, string? ip, long now, CancellationToken cancellationToken)
-        => RefreshTransaction.BeginAsync(db, presentedHash, successorHash, clientId, ip, now, cancellationToken);
+    public Task<RefreshTransaction> BeginRefreshAsync(string presentedHash, RefreshSuccessor successor, string clientId, string? ip, long now, CancellationToken cancellationToken)
+        => RefreshTransaction.BeginAsync(db, presentedHash, successor, clientId, ip, now, cancellationToken);
 }

@@ -8,8 +8,10 @@ namespace Latchkey.Server.Storage.Repositories;
 /// One refresh grant in one connection and one transaction (docs/server-security.md, "Refresh rotation"). Opening it
 /// consumes the presented token if it is current (an atomic conditional UPDATE, so of many concurrent requests on any
 /// number of instances exactly one wins, with no SELECT … FOR UPDATE), then reads everything the decision needs in
-/// one query. The caller decides, writes through the methods here, and commits; disposing without a commit rolls
-/// the rotation back, so a refused request leaves the token as it was.
+/// one query, and stores the successor of a consumed token — all in one command. The caller decides, writes through
+/// the methods here, and commits; disposing without a commit rolls the rotation back, so a refused request leaves the
+/// token as it was. A refusal that commits (it revokes the grant) leaves the successor stored under the revoked grant,
+/// where it can never be redeemed and its secret was never answered.
 /// </summary>
 public sealed class RefreshTransaction : IAsyncDisposable
 {
@@ -24,6 +26,24 @@ public sealed class RefreshTransaction : IAsyncDisposable
         LEFT JOIN refresh_tokens s ON s.token_hash = t.replaced_by_hash
         {MemberStandingSql.Joins("g")}
         WHERE t.token_hash = @presentedHash
+        """;
+
+    /// <summary>
+    /// Consumes the presented token if it is current, reads the context, and stores the successor (its secret sealed
+    /// for the retry window) only if this statement's UPDATE consumed the token: the successor's digest is fresh, so
+    /// only a rotation made by this request names it. The context is read before the successor exists, as a refusal
+    /// sees it; a refusal rolls all three back.
+    /// </summary>
+    private static readonly string RotateSql =
+        $"""
+        UPDATE refresh_tokens SET consumed_at = @now, replaced_by_hash = @successorHash, rotated_by_ip = @ip, sealed_secret = NULL
+        WHERE token_hash = @presentedHash AND consumed_at IS NULL AND expires_at > @now
+          AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL AND g.client_id = @clientId)
+        RETURNING grant_id;
+        {ContextSql};
+        INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash, rotated_by_ip, sealed_secret)
+        SELECT @successorHash, grant_id, @now, @successorExpiresAt, NULL, NULL, NULL, @sealedSecret
+        FROM refresh_tokens WHERE token_hash = @presentedHash AND replaced_by_hash = @successorHash;
         """;
 
     private readonly DbConnection connection;
@@ -44,28 +64,29 @@ public sealed class RefreshTransaction : IAsyncDisposable
     public bool Rotated { get; private set; }
 
     public static async Task<RefreshTransaction> BeginAsync(
-        IDbConnectionFactory db, string presentedHash, string successorHash, string clientId, string? ip, long now, CancellationToken cancellationToken)
+        IDbConnectionFactory db, string presentedHash, RefreshSuccessor successor, string clientId, string? ip, long now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(successor);
         var c = await db.OpenAsync(cancellationToken);
         DbTransaction? tx = null;
         try
         {
             // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) takes the write lock up front. PostgreSQL: the
             // UPDATE's row lock makes a concurrent UPDATE of the same token wait, re-check `consumed_at IS NULL` and
-            // match nothing.
+            // match nothing. The three statements go as one command: one round trip to PostgreSQL.
             tx = await c.BeginTransactionAsync(cancellationToken);
             var result = new RefreshTransaction(c, tx, cancellationToken);
-            var consumed = await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-                """
-                UPDATE refresh_tokens SET consumed_at = @now, replaced_by_hash = @successorHash, rotated_by_ip = @ip, sealed_secret = NULL
-                WHERE token_hash = @presentedHash AND consumed_at IS NULL AND expires_at > @now
-                  AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL AND g.client_id = @clientId)
-                RETURNING grant_id
-                """,
-                new { now, successorHash, ip, presentedHash, clientId }, tx, cancellationToken: cancellationToken));
-            result.Rotated = consumed is not null;
-            result.Context = await c.QuerySingleOrDefaultAsync<RefreshContextRow>(new CommandDefinition(ContextSql, new { presentedHash }, tx, cancellationToken: cancellationToken));
+            await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(
+                RotateSql,
+                new { now, successorHash = successor.TokenHash, ip, presentedHash, clientId, successorExpiresAt = successor.ExpiresAt, sealedSecret = successor.SealedSecret },
+                tx,
+                cancellationToken: cancellationToken)))
+            {
+                result.Rotated = await grid.ReadSingleOrDefaultAsync<string>() is not null;
+                result.Context = await grid.ReadSingleOrDefaultAsync<RefreshContextRow>();
+            }
+
             return result;
         }
         catch
@@ -79,12 +100,6 @@ public sealed class RefreshTransaction : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>Stores the successor of a rotated token, with its secret sealed (encrypted) for the retry window.</summary>
-    public Task InsertSuccessorAsync(string successorHash, string sealedSecret, long now, long expiresAt)
-        => connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, consumed_at, replaced_by_hash, rotated_by_ip, sealed_secret) VALUES (@successorHash, @grantId, @now, @expiresAt, NULL, NULL, NULL, @sealedSecret)",
-            new { successorHash, grantId = Context!.GrantId, now, expiresAt, sealedSecret }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>A redeemed refresh token claims its sign-in (the unclaimed rule, TokenLifetimeOptions.UnclaimedSignIn).</summary>
     public Task MarkGrantUsedAsync(long now)
@@ -132,3 +147,6 @@ public sealed class RefreshTransaction : IAsyncDisposable
         await connection.DisposeAsync();
     }
 }
+
+/// <summary>The successor a rotation stores: the digest of its secret, the secret sealed for the retry window, its expiry.</summary>
+public sealed record RefreshSuccessor(string TokenHash, string SealedSecret, long ExpiresAt);
