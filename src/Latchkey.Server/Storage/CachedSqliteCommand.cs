@@ -11,17 +11,18 @@ namespace Latchkey.Server.Storage;
 /// (<see cref="PooledSqliteConnection"/>). Parameters are bound afresh on every execution; only the compiled
 /// statement is shared, so results are exactly those of a new command.
 /// </summary>
-internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqliteConnection pooled) : DbCommand
+internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
 {
     // Holds the parameters only; never executed (Microsoft.Data.Sqlite's parameter collection has no public constructor).
     private readonly SqliteCommand parameterHolder = new();
     private SqliteCommand? leased;
+    private PooledSqliteConnection? leasedFrom;
     private SqliteDataReader? reader;
 
     [AllowNull]
     public override string CommandText { get; set; } = string.Empty;
 
-    public override int CommandTimeout { get; set; } = pooled.Connection.DefaultTimeout;
+    public override int CommandTimeout { get; set; } = owner.Pooled!.Connection.DefaultTimeout;
 
     public override CommandType CommandType { get; set; } = CommandType.Text;
 
@@ -56,7 +57,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -69,7 +70,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -82,7 +83,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -95,7 +96,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -108,7 +109,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -121,7 +122,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
         catch (SqliteException e)
         {
-            pooled.NoteError(e);
+            (leasedFrom ?? owner.Pooled)?.NoteError(e);
             throw;
         }
     }
@@ -153,7 +154,20 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
             ReturnLease();
         }
 
-        leased ??= pooled.Rent(CommandText);
+        // The connection's native connection at this moment: a write transaction may have moved it to the writer
+        // (MeteredDbConnection), and only while nothing was leased, so a lease never spans two native connections.
+        var pooled = owner.Pooled!;
+        if (leased is not null && !ReferenceEquals(leasedFrom, pooled))
+        {
+            ReturnLease();
+        }
+
+        if (leased is null)
+        {
+            leased = pooled.Rent(CommandText);
+            leasedFrom = pooled;
+        }
+
         leased.Parameters.Clear();
         foreach (SqliteParameter parameter in parameterHolder.Parameters)
         {
@@ -194,8 +208,9 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner, PooledSqlit
         }
 
         // A reader still open holds the statement mid-step: that command is not reused.
-        pooled.Return(leased, reusable: reader is null || reader.IsClosed);
+        leasedFrom!.Return(leased, reusable: reader is null || reader.IsClosed);
         leased = null;
+        leasedFrom = null;
         reader = null;
     }
 }

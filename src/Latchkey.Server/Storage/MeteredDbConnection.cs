@@ -15,6 +15,10 @@ namespace Latchkey.Server.Storage;
 /// With a <paramref name="pooled"/> connection (SQLite), commands reuse the statements compiled on it
 /// (<see cref="CachedSqliteCommand"/>) and disposing hands it back to <paramref name="release"/> instead of closing it,
 /// saying whether it may be reused: not when a transaction or a statement is still open on it.
+/// With a <paramref name="takeWriter"/> (SQLite), a transaction that got its turn at the gate moves onto the pool's one
+/// writer connection, and the connection it was lent goes back to the pool: SQLite drops a connection's page cache
+/// whenever another connection has committed, so writes spread over many connections read every page from the file
+/// again, while the one writer, whose own commits are the only ones, keeps its pages.
 /// </summary>
 internal sealed class MeteredDbConnection(
     DbConnection inner,
@@ -22,7 +26,8 @@ internal sealed class MeteredDbConnection(
     long startTimestamp,
     SemaphoreSlim? writeGate = null,
     PooledSqliteConnection? pooled = null,
-    Action<PooledSqliteConnection, bool>? release = null) : DbConnection
+    Action<PooledSqliteConnection, bool>? release = null,
+    Func<PooledSqliteConnection>? takeWriter = null) : DbConnection
 {
     // Past this wait the transaction goes ahead without its turn and SQLite's own busy timeout decides, as it did
     // before the gate: a code path that (wrongly) nests two write transactions fails as before rather than hanging.
@@ -35,6 +40,9 @@ internal sealed class MeteredDbConnection(
 
     /// <summary>The provider's connection underneath (tests look at SQLite's compiled statements through it).</summary>
     internal DbConnection Inner => inner;
+
+    /// <summary>The pooled SQLite connection underneath now: the writer once a write transaction has begun.</summary>
+    internal PooledSqliteConnection? Pooled => pooled;
 
     [AllowNull]
     public override string ConnectionString
@@ -93,6 +101,7 @@ internal sealed class MeteredDbConnection(
         if (writeGate is not null && !holdsGate)
         {
             holdsGate = writeGate.Wait(GateTimeout);
+            MoveToWriter();
         }
 
         return lastTransaction = inner.BeginTransaction(isolationLevel);
@@ -104,12 +113,31 @@ internal sealed class MeteredDbConnection(
         if (writeGate is not null && !holdsGate)
         {
             holdsGate = await writeGate.WaitAsync(GateTimeout, cancellationToken);
+            MoveToWriter();
         }
 
         return lastTransaction = await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
     }
 
-    protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live(), pooled);
+    protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live());
+
+    // Only with the gate held (the writer is the gate holder's alone) and only from a clean connection: nothing leased
+    // (no command of this caller still points into it), no transaction or statement open. Otherwise the transaction
+    // runs where it is, as before. The connection left behind goes back to the pool at once.
+    private void MoveToWriter()
+    {
+        if (!holdsGate || takeWriter is null || pooled is null || pooled.IsWriter || pooled.Leased != 0 || lastTransaction?.Connection is not null
+            || inner.State != ConnectionState.Open || SQLitePCL.raw.sqlite3_get_autocommit(pooled.Connection.Handle) == 0)
+        {
+            return;
+        }
+
+        var writer = takeWriter();
+        var left = pooled;
+        pooled = writer;
+        inner = writer.Connection;
+        release!(left, !left.Broken);
+    }
 
     protected override void Dispose(bool disposing)
     {

@@ -44,6 +44,10 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     // One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.
     private readonly SemaphoreSlim writeGate = new(1, 1);
 
+    // The connection write transactions run on, kept here between them (MeteredDbConnection moves a transaction onto
+    // it once the transaction holds the gate): its page cache stays valid, because no other connection commits.
+    private PooledSqliteConnection? writer;
+
     public SqliteConnectionFactory(string connectionString)
     {
         // "Foreign Keys" in the string would make Microsoft.Data.Sqlite set the pragma on every open, pooled ones
@@ -64,7 +68,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
 
     public string DataSource { get; }
 
-    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -73,30 +77,52 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
             Interlocked.Decrement(ref idleCount);
             if (pooled.Generation == Volatile.Read(ref generation) && pooled.Connection.State == System.Data.ConnectionState.Open)
             {
-                return Lend(pooled, started);
+                return ValueTask.FromResult<DbConnection>(Lend(pooled, started));
             }
 
             pooled.Dispose();
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(isWriter: false), started));
+    }
+
+    // Opening a SQLite connection is synchronous underneath (Microsoft.Data.Sqlite's OpenAsync runs Open), so one path
+    // serves the async open and the writer, which is taken inside BeginTransaction.
+    private PooledSqliteConnection OpenNew(bool isWriter)
+    {
         var connectionGeneration = Volatile.Read(ref generation);
         var connection = new SqliteConnection(connectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken);
+            connection.Open();
             using (var command = connection.CreateCommand())
             {
                 command.CommandText = ConnectionPragmas;
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                command.ExecuteNonQuery();
             }
 
-            return Lend(new PooledSqliteConnection(connection, connectionGeneration), started);
+            return new PooledSqliteConnection(connection, connectionGeneration, isWriter);
         }
         catch
         {
-            await connection.DisposeAsync();
+            connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The writer connection, for the holder of the write gate: the kept one, or a new one.</summary>
+    private PooledSqliteConnection TakeWriter()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var kept = Interlocked.Exchange(ref writer, null);
+        if (kept is not null && kept.Generation == Volatile.Read(ref generation) && kept.Connection.State == System.Data.ConnectionState.Open)
+        {
+            return kept;
+        }
+
+        kept?.Dispose();
+        return OpenNew(isWriter: true);
     }
 
     /// <summary>
@@ -120,6 +146,18 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     internal void PruneIdle(long? now = null)
     {
         var cutoff = (now ?? Environment.TickCount64) - (long)IdleLifetime.TotalMilliseconds;
+        if (Interlocked.Exchange(ref writer, null) is { } idleWriter)
+        {
+            if (idleWriter.ReturnedAt < cutoff)
+            {
+                idleWriter.Dispose();
+            }
+            else
+            {
+                Return(idleWriter, reusable: true, returnedAt: idleWriter.ReturnedAt);
+            }
+        }
+
         var kept = new List<PooledSqliteConnection>();
         while (idle.TryPop(out var pooled))
         {
@@ -142,6 +180,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
 
     private void DrainIdle()
     {
+        Interlocked.Exchange(ref writer, null)?.Dispose();
         while (idle.TryPop(out var pooled))
         {
             Interlocked.Decrement(ref idleCount);
@@ -156,13 +195,25 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     }
 
     private MeteredDbConnection Lend(PooledSqliteConnection pooled, long started)
-        => new(pooled.Connection, "sqlite", started, writeGate, pooled, (p, reusable) => Return(p, reusable, Environment.TickCount64));
+        => new(pooled.Connection, "sqlite", started, writeGate, pooled, (p, reusable) => Return(p, reusable, Environment.TickCount64), TakeWriter);
 
     private void Return(PooledSqliteConnection pooled, bool reusable, long returnedAt)
     {
         if (!reusable || disposed || pooled.Generation != Volatile.Read(ref generation))
         {
             pooled.Dispose();
+            return;
+        }
+
+        if (pooled.IsWriter)
+        {
+            pooled.ReturnedAt = returnedAt;
+            Interlocked.Exchange(ref writer, pooled)?.Dispose(); // never another one there: only the gate holder takes it
+            if (disposed || pooled.Generation != Volatile.Read(ref generation))
+            {
+                Interlocked.Exchange(ref writer, null)?.Dispose();
+            }
+
             return;
         }
 

@@ -194,6 +194,76 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
         Assert.Equal(PooledSqliteConnection.MaxStatements, Statements(c).Count);
     }
 
+    [Fact]
+    public async Task WriteTransactions_RunOnTheOneWriter_AndTheConnectionLeftBehindGoesBackToThePool()
+    {
+        SqliteConnection writer, leftBehind;
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            leftBehind = Native(c);
+            await using var t = await c.BeginTransactionAsync();
+            writer = Native(c);
+            Assert.NotSame(leftBehind, writer);
+            await c.ExecuteAsync("INSERT INTO items VALUES (3, 'three')", transaction: t);
+            await t.CommitAsync();
+        }
+
+        await using var next = await db.OpenAsync(CancellationToken.None);
+        Assert.Same(leftBehind, Native(next)); // back in the pool when the transaction moved, not lost
+        Assert.Equal("three", await next.QuerySingleAsync<string>(Lookup, new { id = 3 }));
+        await using var t2 = await next.BeginTransactionAsync();
+        Assert.Same(writer, Native(next));
+    }
+
+    [Fact]
+    public async Task WriterKeepsItsPages_WhereWritesSpreadOverConnectionsReadThemAgain()
+    {
+        // SQLite drops a connection's page cache once another connection has committed. Two requests holding two
+        // connections, writing one after the other: the second reads nothing from the file only if both ran on the writer.
+        var first = await db.OpenAsync(CancellationToken.None);
+        var second = await db.OpenAsync(CancellationToken.None);
+        await WriteAsync(first, 10);
+        await first.DisposeAsync();
+
+        await using (second)
+        {
+            await using var t = await second.BeginTransactionAsync();
+            raw.sqlite3_db_status(Native(second).Handle, raw.SQLITE_DBSTATUS_CACHE_MISS, out _, out _, 1);
+            Assert.Equal("one", await second.QuerySingleAsync<string>(Lookup, new { id = 1 }, t));
+            await second.ExecuteAsync("INSERT INTO items VALUES (11, 'eleven')", transaction: t);
+            raw.sqlite3_db_status(Native(second).Handle, raw.SQLITE_DBSTATUS_CACHE_MISS, out var misses, out _, 0);
+            await t.CommitAsync();
+            Assert.Equal(0, misses);
+        }
+
+        static async Task WriteAsync(System.Data.Common.DbConnection c, int id)
+        {
+            await using var t = await c.BeginTransactionAsync();
+            Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }, t));
+            await c.ExecuteAsync("INSERT INTO items VALUES (@id, 'x')", new { id }, t);
+            await t.CommitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task CommandMadeBeforeTheTransaction_RunsOnTheWriter_InsideIt()
+    {
+        // The connection lent first went back to the pool when the transaction moved to the writer: a command made
+        // before must follow to the writer, never write through a connection that may be another request's now.
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await using var early = c.CreateCommand();
+        early.CommandText = "INSERT INTO items VALUES (5, 'five')";
+        await using (var t = await c.BeginTransactionAsync())
+        {
+            early.Transaction = t;
+            Assert.Equal(1, await early.ExecuteNonQueryAsync());
+            await t.RollbackAsync();
+        }
+
+        await using var other = await db.OpenAsync(CancellationToken.None);
+        Assert.Null(await other.QuerySingleOrDefaultAsync<string>(Lookup, new { id = 5 }));
+    }
+
     private static SqliteConnection Native(System.Data.Common.DbConnection c) => (SqliteConnection)((MeteredDbConnection)c).Inner;
 
     // SQLitePCL lists a connection's statements only when asked to track them, before they are made.

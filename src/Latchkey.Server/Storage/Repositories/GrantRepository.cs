@@ -21,12 +21,17 @@ public sealed class GrantRepository(IDbConnectionFactory db)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(grant);
+        // One command, two statements: one round trip to PostgreSQL.
         await tx.ExecuteAsync(
-            $"INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device)",
-            grant);
-        await tx.ExecuteAsync(
-            $"INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@hash, @grantId, @now, @expiresAt, NULL, NULL)",
-            new { hash = refreshTokenHash, grantId = grant.Id, now = grant.CreatedAt, expiresAt = refreshExpiresAt });
+            $"""
+            INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device);
+            INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@RefreshTokenHash, @Id, @CreatedAt, @RefreshExpiresAt, NULL, NULL);
+            """,
+            new
+            {
+                grant.Id, grant.UserId, grant.WorkspaceId, grant.ClientId, grant.Scope, grant.AuthTime, grant.CreatedAt, grant.Amr, grant.Device,
+                RefreshTokenHash = refreshTokenHash, RefreshExpiresAt = refreshExpiresAt,
+            });
     }
 
     public async Task<GrantRow?> FindAsync(string grantId, CancellationToken cancellationToken)
