@@ -57,7 +57,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }
@@ -70,7 +70,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }
@@ -83,7 +83,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }
@@ -96,7 +96,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }
@@ -109,7 +109,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }
@@ -122,7 +122,7 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         }
         catch (SqliteException e)
         {
-            (leasedFrom ?? owner.Pooled)?.NoteError(e);
+            leasedFrom?.NoteError(e);
             throw;
         }
     }

@@ -27,7 +27,7 @@ internal sealed class MeteredDbConnection(
     SemaphoreSlim? writeGate = null,
     PooledSqliteConnection? pooled = null,
     Action<PooledSqliteConnection, bool>? release = null,
-    Func<PooledSqliteConnection>? takeWriter = null) : DbConnection
+    Func<PooledSqliteConnection?>? takeWriter = null) : DbConnection
 {
     // Past this wait the transaction goes ahead without its turn and SQLite's own busy timeout decides, as it did
     // before the gate: a code path that (wrongly) nests two write transactions fails as before rather than hanging.
@@ -104,7 +104,15 @@ internal sealed class MeteredDbConnection(
             MoveToWriter();
         }
 
-        return lastTransaction = inner.BeginTransaction(isolationLevel);
+        try
+        {
+            return lastTransaction = inner.BeginTransaction(isolationLevel);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            pooled?.NoteError(e); // an I/O error at BEGIN must not keep the writer in use for every later write
+            throw;
+        }
     }
 
     protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
@@ -116,28 +124,52 @@ internal sealed class MeteredDbConnection(
             MoveToWriter();
         }
 
-        return lastTransaction = await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+        try
+        {
+            return lastTransaction = await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            pooled?.NoteError(e);
+            throw;
+        }
     }
 
     protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live());
 
     // Only with the gate held (the writer is the gate holder's alone) and only from a clean connection: nothing leased
     // (no command of this caller still points into it), no transaction or statement open. Otherwise the transaction
-    // runs where it is, as before. The connection left behind goes back to the pool at once.
+    // runs where it is, as before. The connection left behind goes back to the pool at once. When no writer is kept
+    // (first write, or after ClearPool, pruning or a broken writer), the clean connection in hand becomes the writer:
+    // nothing is opened while the gate is held. Per-connection state set before BEGIN does not move with the
+    // transaction (none is used: pragmas are the pool's, set alike on every connection when it opens).
     private void MoveToWriter()
     {
-        if (!holdsGate || takeWriter is null || pooled is null || pooled.IsWriter || pooled.Leased != 0 || lastTransaction?.Connection is not null
-            || inner.State != ConnectionState.Open || SQLitePCL.raw.sqlite3_get_autocommit(pooled.Connection.Handle) == 0)
+        if (!holdsGate || takeWriter is null || pooled is null || pooled.IsWriter || !IsClean(pooled))
         {
             return;
         }
 
-        var writer = takeWriter();
+        if (takeWriter() is not { } writer)
+        {
+            pooled.IsWriter = true;
+            return;
+        }
+
         var left = pooled;
         pooled = writer;
         inner = writer.Connection;
-        release!(left, !left.Broken);
+        release!(left, true);
     }
+
+    // What a pooled connection must be to go back to the pool (or be left behind by a transaction moving to the writer):
+    // open, not broken, no command leased from it, no transaction or statement open on it.
+    private bool IsClean(PooledSqliteConnection connection)
+        => connection.Connection.State == ConnectionState.Open
+            && !connection.Broken
+            && connection.Leased == 0
+            && lastTransaction?.Connection is null
+            && SQLitePCL.raw.sqlite3_get_autocommit(connection.Connection.Handle) != 0;
 
     protected override void Dispose(bool disposing)
     {
@@ -195,12 +227,7 @@ internal sealed class MeteredDbConnection(
         }
 
         released = true;
-        var reusable = inner.State == ConnectionState.Open
-            && !pooled.Broken
-            && pooled.Leased == 0
-            && lastTransaction?.Connection is null
-            && SQLitePCL.raw.sqlite3_get_autocommit(pooled.Connection.Handle) != 0;
-        release!(pooled, reusable);
+        release!(pooled, IsClean(pooled));
     }
 
     private void ThrowIfReleased() => ObjectDisposedException.ThrowIf(released, this);

@@ -10,7 +10,7 @@ namespace Latchkey.Server.Storage;
 /// (bench/README.md). Here the commands stay with the open connection, one per SQL text, and are reused by
 /// <see cref="CachedSqliteCommand"/>. Used by one caller at a time, like any ADO.NET connection, so nothing here locks.
 /// </summary>
-internal sealed class PooledSqliteConnection(SqliteConnection connection, int generation, bool isWriter = false) : IDisposable
+internal sealed class PooledSqliteConnection(SqliteConnection connection, int generation) : IDisposable
 {
     /// <summary>
     /// Compiled statements kept per connection. The server has a few dozen distinct statements on its hot paths; the
@@ -26,8 +26,11 @@ internal sealed class PooledSqliteConnection(SqliteConnection connection, int ge
     /// <summary>The pool's generation it was opened in: a connection from before <see cref="SqliteConnectionFactory.ClearPool"/> is closed on return.</summary>
     public int Generation => generation;
 
-    /// <summary>The pool's one writer connection (<see cref="SqliteConnectionFactory"/>): lent only to the holder of the write gate.</summary>
-    public bool IsWriter => isWriter;
+    /// <summary>
+    /// The pool's one writer connection (<see cref="SqliteConnectionFactory"/>): lent only to the holder of the write
+    /// gate. Set once, by the gate holder, on the clean connection it holds when no writer is kept.
+    /// </summary>
+    public bool IsWriter { get; set; }
 
     /// <summary>Statements currently handed out; a connection returned with any is closed rather than pooled.</summary>
     public int Leased { get; private set; }

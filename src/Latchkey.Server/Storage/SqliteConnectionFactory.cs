@@ -84,12 +84,11 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(isWriter: false), started));
+        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(), started));
     }
 
-    // Opening a SQLite connection is synchronous underneath (Microsoft.Data.Sqlite's OpenAsync runs Open), so one path
-    // serves the async open and the writer, which is taken inside BeginTransaction.
-    private PooledSqliteConnection OpenNew(bool isWriter)
+    // Opening a SQLite connection is synchronous underneath (Microsoft.Data.Sqlite's OpenAsync runs Open).
+    private PooledSqliteConnection OpenNew()
     {
         var connectionGeneration = Volatile.Read(ref generation);
         var connection = new SqliteConnection(connectionString);
@@ -102,7 +101,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
                 command.ExecuteNonQuery();
             }
 
-            return new PooledSqliteConnection(connection, connectionGeneration, isWriter);
+            return new PooledSqliteConnection(connection, connectionGeneration);
         }
         catch
         {
@@ -111,18 +110,17 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
         }
     }
 
-    /// <summary>The writer connection, for the holder of the write gate: the kept one, or a new one.</summary>
-    private PooledSqliteConnection TakeWriter()
+    /// <summary>The kept writer connection, for the holder of the write gate; null when none is kept (or it is stale).</summary>
+    private PooledSqliteConnection? TakeWriter()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
         var kept = Interlocked.Exchange(ref writer, null);
-        if (kept is not null && kept.Generation == Volatile.Read(ref generation) && kept.Connection.State == System.Data.ConnectionState.Open)
+        if (kept is not null && !disposed && kept.Generation == Volatile.Read(ref generation) && kept.Connection.State == System.Data.ConnectionState.Open)
         {
             return kept;
         }
 
         kept?.Dispose();
-        return OpenNew(isWriter: true);
+        return null;
     }
 
     /// <summary>
@@ -146,16 +144,12 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     internal void PruneIdle(long? now = null)
     {
         var cutoff = (now ?? Environment.TickCount64) - (long)IdleLifetime.TotalMilliseconds;
-        if (Interlocked.Exchange(ref writer, null) is { } idleWriter)
+        // Only an expired writer is taken out, and only if it is still the one kept: a live one stays where the next
+        // gate holder finds it.
+        if (Volatile.Read(ref writer) is { } idleWriter && idleWriter.ReturnedAt < cutoff
+            && ReferenceEquals(Interlocked.CompareExchange(ref writer, null, idleWriter), idleWriter))
         {
-            if (idleWriter.ReturnedAt < cutoff)
-            {
-                idleWriter.Dispose();
-            }
-            else
-            {
-                Return(idleWriter, reusable: true, returnedAt: idleWriter.ReturnedAt);
-            }
+            idleWriter.Dispose();
         }
 
         var kept = new List<PooledSqliteConnection>();
@@ -199,7 +193,8 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
 
     private void Return(PooledSqliteConnection pooled, bool reusable, long returnedAt)
     {
-        if (!reusable || disposed || pooled.Generation != Volatile.Read(ref generation))
+        // Leased: a command still points into it, so it can never be another caller's (a backstop; callers check too).
+        if (!reusable || pooled.Leased != 0 || disposed || pooled.Generation != Volatile.Read(ref generation))
         {
             pooled.Dispose();
             return;
@@ -208,7 +203,13 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
         if (pooled.IsWriter)
         {
             pooled.ReturnedAt = returnedAt;
-            Interlocked.Exchange(ref writer, pooled)?.Dispose(); // never another one there: only the gate holder takes it
+            // Only the gate holder takes the writer out and puts it back, so the slot is empty here; were it ever not,
+            // the one found there is idle and is closed, never the one just put back.
+            if (Interlocked.Exchange(ref writer, pooled) is { } previous && !ReferenceEquals(previous, pooled))
+            {
+                previous.Dispose();
+            }
+
             if (disposed || pooled.Generation != Volatile.Read(ref generation))
             {
                 Interlocked.Exchange(ref writer, null)?.Dispose();

@@ -195,53 +195,54 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WriteTransactions_RunOnTheOneWriter_AndTheConnectionLeftBehindGoesBackToThePool()
+    public async Task WriteTransactions_RunOnTheOneWriter_AndTheConnectionLeftBehindGoesBackToThePoolAtOnce()
     {
-        SqliteConnection writer, leftBehind;
-        await using (var c = await db.OpenAsync(CancellationToken.None))
+        var writer = await MakeWriterAsync(); // the first write's clean connection became the writer
+
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        var leftBehind = Native(c);
+        await using var t = await c.BeginTransactionAsync();
+        Assert.Same(writer, Native(c));
+        await using (var other = await db.OpenAsync(CancellationToken.None))
         {
-            leftBehind = Native(c);
-            await using var t = await c.BeginTransactionAsync();
-            writer = Native(c);
-            Assert.NotSame(leftBehind, writer);
-            await c.ExecuteAsync("INSERT INTO items VALUES (3, 'three')", transaction: t);
-            await t.CommitAsync();
+            Assert.Same(leftBehind, Native(other)); // back in the pool while the transaction still runs
         }
 
-        await using var next = await db.OpenAsync(CancellationToken.None);
-        Assert.Same(leftBehind, Native(next)); // back in the pool when the transaction moved, not lost
-        Assert.Equal("three", await next.QuerySingleAsync<string>(Lookup, new { id = 3 }));
-        await using var t2 = await next.BeginTransactionAsync();
-        Assert.Same(writer, Native(next));
+        await c.ExecuteAsync("INSERT INTO items VALUES (3, 'three')", transaction: t);
+        await t.CommitAsync();
+        Assert.Equal("three", await c.QuerySingleAsync<string>(Lookup, new { id = 3 }));
     }
 
     [Fact]
-    public async Task WriterKeepsItsPages_WhereWritesSpreadOverConnectionsReadThemAgain()
+    public async Task WriterKeepsItsPages_AcrossRequests()
     {
         // SQLite drops a connection's page cache once another connection has committed. Two requests holding two
         // connections, writing one after the other: the second reads nothing from the file only if both ran on the writer.
         var first = await db.OpenAsync(CancellationToken.None);
         var second = await db.OpenAsync(CancellationToken.None);
-        await WriteAsync(first, 10);
-        await first.DisposeAsync();
-
-        await using (second)
+        try
         {
-            await using var t = await second.BeginTransactionAsync();
+            await using (var t = await first.BeginTransactionAsync())
+            {
+                Assert.Equal("one", await first.QuerySingleAsync<string>(Lookup, new { id = 1 }, t));
+                await first.ExecuteAsync("INSERT INTO items VALUES (10, 'ten')", transaction: t);
+                await t.CommitAsync();
+            }
+
+            await first.DisposeAsync();
+
+            await using var t2 = await second.BeginTransactionAsync();
             raw.sqlite3_db_status(Native(second).Handle, raw.SQLITE_DBSTATUS_CACHE_MISS, out _, out _, 1);
-            Assert.Equal("one", await second.QuerySingleAsync<string>(Lookup, new { id = 1 }, t));
-            await second.ExecuteAsync("INSERT INTO items VALUES (11, 'eleven')", transaction: t);
+            Assert.Equal("one", await second.QuerySingleAsync<string>(Lookup, new { id = 1 }, t2));
+            await second.ExecuteAsync("INSERT INTO items VALUES (11, 'eleven')", transaction: t2);
             raw.sqlite3_db_status(Native(second).Handle, raw.SQLITE_DBSTATUS_CACHE_MISS, out var misses, out _, 0);
-            await t.CommitAsync();
+            await t2.CommitAsync();
             Assert.Equal(0, misses);
         }
-
-        static async Task WriteAsync(System.Data.Common.DbConnection c, int id)
+        finally
         {
-            await using var t = await c.BeginTransactionAsync();
-            Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }, t));
-            await c.ExecuteAsync("INSERT INTO items VALUES (@id, 'x')", new { id }, t);
-            await t.CommitAsync();
+            await first.DisposeAsync();
+            await second.DisposeAsync();
         }
     }
 
@@ -249,7 +250,9 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
     public async Task CommandMadeBeforeTheTransaction_RunsOnTheWriter_InsideIt()
     {
         // The connection lent first went back to the pool when the transaction moved to the writer: a command made
-        // before must follow to the writer, never write through a connection that may be another request's now.
+        // before must follow to the writer (Microsoft.Data.Sqlite refuses a transaction of another connection), never
+        // write through a connection that may be another request's now.
+        await MakeWriterAsync();
         await using var c = await db.OpenAsync(CancellationToken.None);
         await using var early = c.CreateCommand();
         early.CommandText = "INSERT INTO items VALUES (5, 'five')";
@@ -262,6 +265,61 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
 
         await using var other = await db.OpenAsync(CancellationToken.None);
         Assert.Null(await other.QuerySingleOrDefaultAsync<string>(Lookup, new { id = 5 }));
+    }
+
+    [Fact]
+    public async Task ConnectionWithACommandStillLeased_IsNotLeftBehind()
+    {
+        // A command executed and kept holds a statement of this connection: giving the connection back to the pool
+        // would let that command touch another request's connection later. The transaction stays where it is.
+        await MakeWriterAsync();
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        var original = Native(c);
+        await using var kept = c.CreateCommand();
+        kept.CommandText = "SELECT COUNT(*) FROM items";
+        Assert.Equal(2L, await kept.ExecuteScalarAsync());
+        await using var t = await c.BeginTransactionAsync();
+        Assert.Same(original, Native(c));
+        await using var other = await db.OpenAsync(CancellationToken.None);
+        Assert.NotSame(original, Native(other));
+    }
+
+    [Fact]
+    public async Task WriterInUse_WhenThePoolIsCleared_IsClosedOnReturn_AndTheNextWriteFindsTheFileAfresh()
+    {
+        var writer = await MakeWriterAsync();
+        await using (var c = await db.OpenAsync(CancellationToken.None))
+        {
+            await using var t = await c.BeginTransactionAsync();
+            Assert.Same(writer, Native(c));
+            db.ClearPool();
+            await t.CommitAsync();
+        }
+
+        Assert.Equal(System.Data.ConnectionState.Closed, writer.State);
+        Assert.NotSame(writer, await MakeWriterAsync());
+    }
+
+    [Fact]
+    public async Task IdleWriter_IsClosedAfterItsIdleLifetime_AndKeptBefore()
+    {
+        var writer = await MakeWriterAsync();
+        db.PruneIdle(now: Environment.TickCount64 + 1_000);
+        Assert.Same(writer, await MakeWriterAsync());
+
+        db.PruneIdle(now: Environment.TickCount64 + (long)SqliteConnectionFactory.IdleLifetime.TotalMilliseconds + 1_000);
+        Assert.Equal(System.Data.ConnectionState.Closed, writer.State);
+        Assert.NotSame(writer, await MakeWriterAsync());
+    }
+
+    /// <summary>Runs one write transaction and answers the connection it ran on: the pool's writer from then on.</summary>
+    private async Task<SqliteConnection> MakeWriterAsync()
+    {
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await using var t = await c.BeginTransactionAsync();
+        await c.ExecuteAsync("UPDATE items SET name = name WHERE id = 1", transaction: t);
+        await t.CommitAsync();
+        return Native(c);
     }
 
     private static SqliteConnection Native(System.Data.Common.DbConnection c) => (SqliteConnection)((MeteredDbConnection)c).Inner;
