@@ -174,7 +174,8 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
             leased.Parameters.Add(parameter);
         }
 
-        leased.Transaction = (SqliteTransaction?)DbTransaction;
+        // A unit of the writer's batch runs under the batch's one SQLite transaction (SqliteWriteBatch).
+        leased.Transaction = DbTransaction is SqliteBatchUnit unit ? unit.Provider : (SqliteTransaction?)DbTransaction;
         leased.CommandTimeout = CommandTimeout;
         return leased;
     }

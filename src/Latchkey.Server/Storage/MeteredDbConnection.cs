@@ -7,27 +7,25 @@ namespace Latchkey.Server.Storage;
 
 /// <summary>
 /// A connection that records, when disposed, how long the repository held it (see
-/// <see cref="ServerMetrics.DatabaseOperation"/>). Everything else goes straight to the provider's connection:
-/// transactions are the provider's own, so Dapper and the providers' exceptions behave as before.
-/// With a <paramref name="writeGate"/> (SQLite: one writer at a time), beginning a transaction first waits its turn
-/// at the gate and the turn ends when the connection is disposed, so writers queue in order instead of sleeping in
-/// SQLite's busy handler and retrying (which starves some of them for seconds under load).
-/// With a <paramref name="pooled"/> connection (SQLite), commands reuse the statements compiled on it
-/// (<see cref="CachedSqliteCommand"/>) and disposing hands it back to <paramref name="release"/> instead of closing it,
-/// saying whether it may be reused: not when a transaction or a statement is still open on it.
-/// With a <paramref name="takeWriter"/> (SQLite), a transaction that got its turn at the gate moves onto the pool's one
-/// writer connection, and the connection it was lent goes back to the pool: SQLite drops a connection's page cache
-/// whenever another connection has committed, so writes spread over many connections read every page from the file
-/// again, while the one writer, whose own commits are the only ones, keeps its pages.
+/// <see cref="ServerMetrics.DatabaseOperation"/>). Everything else goes straight to the provider's connection.
+/// With a <paramref name="pool"/> (SQLite) the connection is <paramref name="pooled"/>: commands reuse the statements
+/// compiled on it (<see cref="CachedSqliteCommand"/>), and disposing hands it back to the pool instead of closing it,
+/// saying whether it may be reused (not when a transaction or a statement is still open on it). Beginning a
+/// transaction first waits its turn at the pool's write gate (<see cref="SqliteWriteGate"/>), so writers queue in order
+/// instead of sleeping in SQLite's busy handler and retrying (which starves some of them for seconds under load); the
+/// turn ends when the connection is disposed, or when the transaction hands it and its open batch on.
+/// A transaction that got its turn moves onto the pool's one writer connection, and the connection it was lent goes
+/// back to the pool: SQLite drops a connection's page cache whenever another connection has committed, so writes
+/// spread over many connections read every page from the file again, while the one writer keeps its pages. On the
+/// writer, the transaction is a unit of a write batch (<see cref="SqliteWriteBatch"/>): group commit, one fsync for
+/// the units that queued one after another.
 /// </summary>
 internal sealed class MeteredDbConnection(
     DbConnection inner,
     string engine,
     long startTimestamp,
-    SemaphoreSlim? writeGate = null,
-    PooledSqliteConnection? pooled = null,
-    Action<PooledSqliteConnection, bool>? release = null,
-    Func<PooledSqliteConnection?>? takeWriter = null) : DbConnection
+    SqliteConnectionFactory? pool = null,
+    PooledSqliteConnection? pooled = null) : DbConnection
 {
     // Past this wait the transaction goes ahead without its turn and SQLite's own busy timeout decides, as it did
     // before the gate: a code path that (wrongly) nests two write transactions fails as before rather than hanging.
@@ -36,13 +34,23 @@ internal sealed class MeteredDbConnection(
     private bool recorded;
     private bool holdsGate;
     private bool released;
+    // The writer went on to the next gate holder with the batch this connection's unit ended in: the next use borrows
+    // another pooled connection.
+    private bool detached;
     private DbTransaction? lastTransaction;
 
     /// <summary>The provider's connection underneath (tests look at SQLite's compiled statements through it).</summary>
     internal DbConnection Inner => inner;
 
     /// <summary>The pooled SQLite connection underneath now: the writer once a write transaction has begun.</summary>
-    internal PooledSqliteConnection? Pooled => pooled;
+    internal PooledSqliteConnection? Pooled
+    {
+        get
+        {
+            Reattach();
+            return pooled;
+        }
+    }
 
     [AllowNull]
     public override string ConnectionString
@@ -62,11 +70,12 @@ internal sealed class MeteredDbConnection(
 
     // A pooled connection that was handed back reports Closed and refuses work: the SQLite connection underneath
     // may already be lent to another request.
-    public override ConnectionState State => released ? ConnectionState.Closed : inner.State;
+    public override ConnectionState State => released ? ConnectionState.Closed : detached ? ConnectionState.Open : inner.State;
 
     public override void ChangeDatabase(string databaseName)
     {
         ThrowIfReleased();
+        Reattach();
         inner.ChangeDatabase(databaseName);
     }
 
@@ -76,6 +85,7 @@ internal sealed class MeteredDbConnection(
         {
             // Closed by hand, it is never pooled again (CloseOrReturn sees it is not Open).
             ThrowIfReleased();
+            Reattach();
         }
 
         inner.Close();
@@ -98,10 +108,41 @@ internal sealed class MeteredDbConnection(
     protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel)
     {
         ThrowIfReleased();
-        if (writeGate is not null && !holdsGate)
+        Reattach();
+        if (pool is not null && !holdsGate)
         {
-            holdsGate = writeGate.Wait(GateTimeout);
-            MoveToWriter();
+            var (entered, handed) = pool.Gate.Enter(GateTimeout);
+            TakeTurn(entered, handed);
+        }
+
+        return Begin(isolationLevel);
+    }
+
+    protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
+    {
+        ThrowIfReleased();
+        Reattach();
+        if (pool is not null && !holdsGate)
+        {
+            var (entered, handed) = await pool.Gate.EnterAsync(GateTimeout, cancellationToken);
+            TakeTurn(entered, handed);
+        }
+
+        return Begin(isolationLevel);
+    }
+
+    private DbTransaction Begin(IsolationLevel isolationLevel)
+    {
+        if (holdsGate && pooled is { IsWriter: true } writer)
+        {
+            // Microsoft.Data.Sqlite's default, which every caller here uses: BEGIN IMMEDIATE, serialisable.
+            if (isolationLevel is not (IsolationLevel.Unspecified or IsolationLevel.Serializable))
+            {
+                throw new NotSupportedException("SQLite write transactions here are serialisable.");
+            }
+
+            var batch = SqliteWriteBatch.BeginUnit(writer);
+            return lastTransaction = new SqliteBatchUnit(this, batch, writer);
         }
 
         try
@@ -115,27 +156,72 @@ internal sealed class MeteredDbConnection(
         }
     }
 
-    protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
+    // With the turn: onto the writer — the one handed on with an open batch, or the one kept in the pool. A connection
+    // that cannot move (not clean) commits a handed-on batch first, so it never waits on that batch's write lock.
+    private void TakeTurn(bool entered, PooledSqliteConnection? handed)
     {
-        ThrowIfReleased();
-        if (writeGate is not null && !holdsGate)
+        holdsGate = entered;
+        if (handed is null)
         {
-            holdsGate = await writeGate.WaitAsync(GateTimeout, cancellationToken);
             MoveToWriter();
+            return;
         }
 
-        try
+        if (IsClean(pooled!))
         {
-            return lastTransaction = await inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+            var left = pooled!;
+            pooled = handed;
+            inner = handed.Connection;
+            pool!.Return(left, reusable: true);
+            return;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+
+        handed.Batch?.Finish(handed);
+        pool!.Return(handed, reusable: IsClean(handed));
+    }
+
+    /// <summary>
+    /// Ends a unit of the writer's batch (<see cref="SqliteBatchUnit"/>). While others wait for the turn and the batch
+    /// has room, the turn and the open batch go on to the next waiter, and this connection lets go of the writer;
+    /// otherwise the batch commits now. A committed unit's task completes when its batch has committed.
+    /// </summary>
+    internal Task EndUnit(SqliteBatchUnit unit, bool commit)
+    {
+        var writer = unit.Writer;
+        var batch = unit.Batch;
+        var outcome = batch.EndUnit(writer, commit);
+        if (!ReferenceEquals(writer.Batch, batch))
         {
-            pooled?.NoteError(e);
-            throw;
+            return outcome; // the batch ended with an error in this unit
         }
+
+        if (holdsGate && ReferenceEquals(pooled, writer) && batch.Units < SqliteWriteBatch.MaxUnits
+            && writer.Leased == 0 && !writer.Broken && pool!.Gate.TryHandOn(writer))
+        {
+            holdsGate = false;
+            detached = true;
+            return outcome;
+        }
+
+        batch.Finish(writer);
+        return outcome;
     }
 
     protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live());
+
+    // The writer went on with the batch: this connection continues on another pooled one (outside any transaction).
+    private void Reattach()
+    {
+        if (!detached || released)
+        {
+            return;
+        }
+
+        var fresh = pool!.Borrow();
+        detached = false;
+        pooled = fresh;
+        inner = fresh.Connection;
+    }
 
     // Only with the gate held (the writer is the gate holder's alone) and only from a clean connection: nothing leased
     // (no command of this caller still points into it), no transaction or statement open. Otherwise the transaction
@@ -145,12 +231,12 @@ internal sealed class MeteredDbConnection(
     // transaction (none is used: pragmas are the pool's, set alike on every connection when it opens).
     private void MoveToWriter()
     {
-        if (!holdsGate || takeWriter is null || pooled is null || pooled.IsWriter || !IsClean(pooled))
+        if (!holdsGate || pool is null || pooled is null || pooled.IsWriter || !IsClean(pooled))
         {
             return;
         }
 
-        if (takeWriter() is not { } writer)
+        if (pool.TakeWriter() is not { } writer)
         {
             pooled.IsWriter = true;
             return;
@@ -159,7 +245,7 @@ internal sealed class MeteredDbConnection(
         var left = pooled;
         pooled = writer;
         inner = writer.Connection;
-        release!(left, true);
+        pool.Return(left, reusable: true);
     }
 
     // What a pooled connection must be to go back to the pool (or be left behind by a transaction moving to the writer):
@@ -226,8 +312,17 @@ internal sealed class MeteredDbConnection(
             return;
         }
 
+        // Disposed before its transaction: the unit is undone first, so the batch it is in goes on (or commits) without it.
+        if (lastTransaction is SqliteBatchUnit { IsOpen: true } unit)
+        {
+            unit.Dispose();
+        }
+
         released = true;
-        release!(pooled, IsClean(pooled));
+        if (!detached)
+        {
+            pool!.Return(pooled, IsClean(pooled));
+        }
     }
 
     private void ThrowIfReleased() => ObjectDisposedException.ThrowIf(released, this);
@@ -235,6 +330,7 @@ internal sealed class MeteredDbConnection(
     private MeteredDbConnection Live()
     {
         ThrowIfReleased();
+        Reattach();
         return this;
     }
 
@@ -243,7 +339,7 @@ internal sealed class MeteredDbConnection(
         if (holdsGate)
         {
             holdsGate = false;
-            writeGate!.Release();
+            pool!.Gate.Exit();
         }
     }
 

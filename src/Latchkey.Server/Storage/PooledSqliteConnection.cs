@@ -32,6 +32,9 @@ internal sealed class PooledSqliteConnection(SqliteConnection connection, int ge
     /// </summary>
     public bool IsWriter { get; set; }
 
+    /// <summary>The write batch open on the writer, passed with it from one gate holder to the next; null between batches.</summary>
+    public SqliteWriteBatch? Batch { get; set; }
+
     /// <summary>Statements currently handed out; a connection returned with any is closed rather than pooled.</summary>
     public int Leased { get; private set; }
 
@@ -97,6 +100,9 @@ internal sealed class PooledSqliteConnection(SqliteConnection connection, int ge
         }
 
         idle.Clear();
-        connection.Dispose();
+        connection.Dispose(); // rolls back a batch still open on it
+        var abandoned = Batch;
+        Batch = null;
+        abandoned?.Abandon();
     }
 }

@@ -41,8 +41,8 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     private volatile bool disposed;
     private readonly Timer pruning;
 
-    // One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.
-    private readonly SemaphoreSlim writeGate = new(1, 1);
+    /// <summary>One writer at a time (SQLite allows no more): transactions queue here, in this process, in arrival order.</summary>
+    internal SqliteWriteGate Gate { get; } = new();
 
     // The connection write transactions run on, kept here between them (MeteredDbConnection moves a transaction onto
     // it once the transaction holds the gate): its page cache stays valid, because no other connection commits.
@@ -72,19 +72,36 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (TakeIdle() is { } pooled)
+        {
+            return ValueTask.FromResult<DbConnection>(Lend(pooled, started));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(), started));
+    }
+
+    /// <summary>An idle connection, or a new one: for a connection whose writer went on to the next gate holder.</summary>
+    internal PooledSqliteConnection Borrow()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return TakeIdle() ?? OpenNew();
+    }
+
+    private PooledSqliteConnection? TakeIdle()
+    {
         while (idle.TryPop(out var pooled))
         {
             Interlocked.Decrement(ref idleCount);
             if (pooled.Generation == Volatile.Read(ref generation) && pooled.Connection.State == System.Data.ConnectionState.Open)
             {
-                return ValueTask.FromResult<DbConnection>(Lend(pooled, started));
+                return pooled;
             }
 
             pooled.Dispose();
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(), started));
+        return null;
     }
 
     // Opening a SQLite connection is synchronous underneath (Microsoft.Data.Sqlite's OpenAsync runs Open).
@@ -111,7 +128,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     }
 
     /// <summary>The kept writer connection, for the holder of the write gate; null when none is kept (or it is stale).</summary>
-    private PooledSqliteConnection? TakeWriter()
+    internal PooledSqliteConnection? TakeWriter()
     {
         var kept = Interlocked.Exchange(ref writer, null);
         if (kept is not null && !disposed && kept.Generation == Volatile.Read(ref generation) && kept.Connection.State == System.Data.ConnectionState.Open)
@@ -189,12 +206,16 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
     }
 
     private MeteredDbConnection Lend(PooledSqliteConnection pooled, long started)
-        => new(pooled.Connection, "sqlite", started, writeGate, pooled, (p, reusable) => Return(p, reusable, Environment.TickCount64), TakeWriter);
+        => new(pooled.Connection, "sqlite", started, this, pooled);
+
+    /// <summary>A lent connection back: pooled when <paramref name="reusable"/>, the writer into its slot, else closed.</summary>
+    internal void Return(PooledSqliteConnection pooled, bool reusable) => Return(pooled, reusable, Environment.TickCount64);
 
     private void Return(PooledSqliteConnection pooled, bool reusable, long returnedAt)
     {
         // Leased: a command still points into it, so it can never be another caller's (a backstop; callers check too).
-        if (!reusable || pooled.Leased != 0 || disposed || pooled.Generation != Volatile.Read(ref generation))
+        // Batch: a write batch still open goes with the turn, never into the pool (a backstop: closing it fails its units).
+        if (!reusable || pooled.Leased != 0 || pooled.Batch is not null || disposed || pooled.Generation != Volatile.Read(ref generation))
         {
             pooled.Dispose();
             return;
