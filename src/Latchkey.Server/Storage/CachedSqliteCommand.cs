@@ -18,6 +18,8 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
     private SqliteCommand? leased;
     private PooledSqliteConnection? leasedFrom;
     private SqliteDataReader? reader;
+    // The write turn an autocommit statement that writes took (MeteredDbConnection.EnterWriteTurn), while its reader is out.
+    private bool readerHoldsTurn;
 
     [AllowNull]
     public override string CommandText { get; set; } = string.Empty;
@@ -51,6 +53,8 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
 
     public override int ExecuteNonQuery()
     {
+        EndReaderTurn(); // a reader's write turn from an earlier execution ends before this one waits for its own
+        var turn = owner.EnterWriteTurn(CommandText, DbTransaction);
         try
         {
             return Lease().ExecuteNonQuery();
@@ -60,10 +64,16 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
             leasedFrom?.NoteError(e);
             throw;
         }
+        finally
+        {
+            LeaveTurn(turn);
+        }
     }
 
     public override object? ExecuteScalar()
     {
+        EndReaderTurn();
+        var turn = owner.EnterWriteTurn(CommandText, DbTransaction);
         try
         {
             return Lease().ExecuteScalar();
@@ -73,10 +83,16 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
             leasedFrom?.NoteError(e);
             throw;
         }
+        finally
+        {
+            LeaveTurn(turn);
+        }
     }
 
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
+        EndReaderTurn();
+        var turn = await owner.EnterWriteTurnAsync(CommandText, DbTransaction, cancellationToken);
         try
         {
             return await Lease().ExecuteNonQueryAsync(cancellationToken);
@@ -86,10 +102,16 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
             leasedFrom?.NoteError(e);
             throw;
         }
+        finally
+        {
+            LeaveTurn(turn);
+        }
     }
 
     public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
     {
+        EndReaderTurn();
+        var turn = await owner.EnterWriteTurnAsync(CommandText, DbTransaction, cancellationToken);
         try
         {
             return await Lease().ExecuteScalarAsync(cancellationToken);
@@ -99,30 +121,55 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
             leasedFrom?.NoteError(e);
             throw;
         }
+        finally
+        {
+            LeaveTurn(turn);
+        }
     }
 
+    // A reader that writes (RETURNING) keeps the write turn until its statement goes back (ReturnLease).
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
     {
+        EndReaderTurn();
+        var turn = owner.EnterWriteTurn(CommandText, DbTransaction);
         try
         {
-            return reader = Lease().ExecuteReader(behavior);
+            reader = Lease().ExecuteReader(behavior);
+            readerHoldsTurn = turn;
+            return reader;
         }
         catch (SqliteException e)
         {
             leasedFrom?.NoteError(e);
+            LeaveTurn(turn);
+            throw;
+        }
+        catch
+        {
+            LeaveTurn(turn);
             throw;
         }
     }
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
     {
+        EndReaderTurn();
+        var turn = await owner.EnterWriteTurnAsync(CommandText, DbTransaction, cancellationToken);
         try
         {
-            return reader = await Lease().ExecuteReaderAsync(behavior, cancellationToken);
+            reader = await Lease().ExecuteReaderAsync(behavior, cancellationToken);
+            readerHoldsTurn = turn;
+            return reader;
         }
         catch (SqliteException e)
         {
             leasedFrom?.NoteError(e);
+            LeaveTurn(turn);
+            throw;
+        }
+        catch
+        {
+            LeaveTurn(turn);
             throw;
         }
     }
@@ -213,5 +260,23 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         leased = null;
         leasedFrom = null;
         reader = null;
+        LeaveTurn(readerHoldsTurn);
+        readerHoldsTurn = false;
+    }
+
+    private void EndReaderTurn()
+    {
+        if (readerHoldsTurn)
+        {
+            ReturnLease();
+        }
+    }
+
+    private void LeaveTurn(bool turn)
+    {
+        if (turn)
+        {
+            owner.LeaveWriteTurn();
+        }
     }
 }

@@ -176,8 +176,7 @@ internal sealed class MeteredDbConnection(
             return;
         }
 
-        handed.Batch?.Finish(handed);
-        pool!.Return(handed, reusable: IsClean(handed));
+        FinishHanded(handed);
     }
 
     /// <summary>
@@ -205,6 +204,50 @@ internal sealed class MeteredDbConnection(
 
         batch.Finish(writer);
         return outcome;
+    }
+
+    /// <summary>
+    /// A write outside any transaction (an autocommit statement) on SQLite waits its turn too, rather than meeting an
+    /// open batch's write lock in SQLite's busy handler, which retries only now and then and would rarely find the
+    /// lock free between batches. A batch handed to it is committed first; the statement runs on this connection.
+    /// True when the caller took the turn and must <see cref="LeaveWriteTurn"/> once the statement is done.
+    /// </summary>
+    internal bool EnterWriteTurn(string sql, DbTransaction? transaction)
+    {
+        if (!NeedsWriteTurn(sql, transaction))
+        {
+            return false;
+        }
+
+        var (entered, handed) = pool!.Gate.Enter(GateTimeout);
+        FinishHanded(handed);
+        return entered;
+    }
+
+    internal async ValueTask<bool> EnterWriteTurnAsync(string sql, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (!NeedsWriteTurn(sql, transaction))
+        {
+            return false;
+        }
+
+        var (entered, handed) = await pool!.Gate.EnterAsync(GateTimeout, cancellationToken);
+        FinishHanded(handed);
+        return entered;
+    }
+
+    internal void LeaveWriteTurn() => pool!.Gate.Exit();
+
+    private bool NeedsWriteTurn(string sql, DbTransaction? transaction)
+        => pool is not null && !holdsGate && transaction is null && SqliteStatementKind.Writes(sql);
+
+    private void FinishHanded(PooledSqliteConnection? handed)
+    {
+        if (handed is not null)
+        {
+            handed.Batch?.Finish(handed);
+            pool!.Return(handed, reusable: IsIdle(handed));
+        }
     }
 
     protected override DbCommand CreateDbCommand() => pooled is null ? inner.CreateCommand() : new CachedSqliteCommand(Live());
@@ -250,11 +293,12 @@ internal sealed class MeteredDbConnection(
 
     // What a pooled connection must be to go back to the pool (or be left behind by a transaction moving to the writer):
     // open, not broken, no command leased from it, no transaction or statement open on it.
-    private bool IsClean(PooledSqliteConnection connection)
+    private bool IsClean(PooledSqliteConnection connection) => lastTransaction?.Connection is null && IsIdle(connection);
+
+    private static bool IsIdle(PooledSqliteConnection connection)
         => connection.Connection.State == ConnectionState.Open
             && !connection.Broken
             && connection.Leased == 0
-            && lastTransaction?.Connection is null
             && SQLitePCL.raw.sqlite3_get_autocommit(connection.Connection.Handle) != 0;
 
     protected override void Dispose(bool disposing)

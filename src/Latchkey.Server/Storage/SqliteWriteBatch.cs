@@ -131,9 +131,13 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
                 transaction.Commit();
             }
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
         {
-            writer.NoteError(e);
+            if (e is SqliteException sqlite)
+            {
+                writer.NoteError(sqlite);
+            }
+
             error = e;
         }
         finally
@@ -160,7 +164,7 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
         {
             transaction.Dispose();
         }
-        catch (SqliteException)
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
         {
             // The connection is marked (NoteError) or already rolled back; the units are failed by the caller.
         }

@@ -268,6 +268,30 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         await DisposeAll(a, b);
     }
 
+    [Fact]
+    public async Task WriteOutsideATransaction_WaitsItsTurn_CommitsTheBatchHandedToIt_AndReadsNeverWait()
+    {
+        var a = await BeginAsync();
+        await Insert(a, 1);
+
+        await using var b = await db.OpenAsync(CancellationToken.None);
+        // A read needs no turn (WAL: readers never wait for the writer) and sees only what is committed.
+        Assert.Equal(0, await b.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM items").WaitAsync(Soon));
+
+        // A write queues for the turn instead of sleeping in SQLite's busy handler against the batch's lock.
+        var bWrite = b.ExecuteAsync("INSERT INTO items VALUES (2, 'x')");
+        Assert.False(bWrite.IsCompleted);
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        var returning = c.QuerySingleAsync<int>("UPDATE items SET name = 'y' WHERE id = 1 RETURNING id"); // a writing reader too
+        Assert.False(returning.IsCompleted);
+
+        var aCommit = a.Transaction.CommitAsync(); // handed on to the write, which commits the batch, then writes
+        await Task.WhenAll(aCommit, bWrite).WaitAsync(Soon);
+        Assert.Equal(1, await returning.WaitAsync(Soon));
+        Assert.Equal(2, await CountOutside(1, 2));
+        await DisposeAll(a);
+    }
+
     private sealed record Unit(DbConnection Connection, DbTransaction Transaction);
 
     private async Task<Unit> BeginAsync()
