@@ -36,6 +36,18 @@ internal sealed class SqliteBatchUnit(MeteredDbConnection owner, SqliteWriteBatc
 
     public override void Rollback() => End(commit: false).GetAwaiter().GetResult();
 
+    /// <summary>Disposal without a commit rolls back, and (like <see cref="RollbackAsync"/>) returns once the batch has ended.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (!ended)
+        {
+            await End(commit: false);
+        }
+
+        await base.DisposeAsync();
+    }
+
+    // Synchronous disposal (a connection disposed with its unit still open) undoes the unit without waiting for the batch.
     protected override void Dispose(bool disposing)
     {
         if (disposing && !ended)

@@ -12,7 +12,8 @@ namespace Latchkey.Server.Storage;
 /// returned, so nothing is answered before it is durable: a crash mid-batch loses only work nobody was told about,
 /// and a failed COMMIT fails every unit that committed into the batch.
 /// Units see the work of the units before them in the batch (they are serialised by the gate exactly as separate
-/// transactions were); a unit that rolls back answers without waiting for the batch, since nothing of its own is kept.
+/// transactions were). A unit that rolls back also returns only once the batch has ended (committed or not): it may
+/// have decided on what the units before it wrote, and its caller's next read, on another connection, must see that.
 /// </summary>
 internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
 {
@@ -27,7 +28,8 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
     private const string ReleaseSql = "RELEASE latchkey_unit";
     private const string UndoSql = "ROLLBACK TO latchkey_unit";
 
-    private List<TaskCompletionSource>? committed;
+    // Units waiting for the batch to end: committed ones fail with it, rolled-back ones only wait for it.
+    private List<(TaskCompletionSource Done, bool RolledBack)>? waiting;
 
     /// <summary>Microsoft.Data.Sqlite's transaction on the writer: the one SQLite transaction the units share.</summary>
     public SqliteTransaction Transaction => transaction;
@@ -77,12 +79,15 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
             if (commit)
             {
                 Run(writer, ReleaseSql);
-                return Join();
+                return Join(rolledBack: false);
             }
 
             Run(writer, UndoSql);
             Run(writer, ReleaseSql);
-            return Task.CompletedTask;
+            // Waits for the batch too, whatever its outcome: what this unit saw of the units before it is then
+            // committed, so a read the caller makes next (on any connection) sees it. Without this, a code exchange
+            // that lost the race to a unit of its batch read the code as unused and revoked nothing (RFC 6749 §10.5).
+            return Join(rolledBack: true);
         }
         catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
         {
@@ -170,31 +175,31 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
         }
     }
 
-    private Task Join()
+    private Task Join(bool rolledBack)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        (committed ??= []).Add(done);
+        (waiting ??= []).Add((done, rolledBack));
         return done.Task;
     }
 
     private void Complete(Exception? error)
     {
-        var units = committed;
-        committed = null;
+        var units = waiting;
+        waiting = null;
         if (units is null)
         {
             return;
         }
 
-        foreach (var unit in units)
+        foreach (var (done, rolledBack) in units)
         {
-            if (error is null)
+            if (error is null || rolledBack)
             {
-                unit.TrySetResult();
+                done.TrySetResult();
             }
             else
             {
-                unit.TrySetException(error);
+                done.TrySetException(error);
             }
         }
     }

@@ -70,8 +70,33 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         await DisposeAll(a, b, c);
     }
 
+    /// <summary>
+    /// A unit that rolls back may have decided on what the units before it wrote (a code exchange that lost the race
+    /// reads the code's grant next, to revoke it: RFC 6749 §10.5); it returns once the batch has committed, so that read,
+    /// on another connection, sees it.
+    /// </summary>
     [Fact]
-    public async Task UnitRolledBackInABatch_UndoesOnlyItsOwnWork_AndAnswersAtOnce()
+    public async Task UnitRolledBack_ReturnsOnlyOnceTheBatchHasCommitted_SoItsNextReadSeesWhatItSaw()
+    {
+        var a = await BeginAsync();
+        var bBegin = BeginQueued(out var bConnection);
+        var cBegin = BeginQueued(out var cConnection);
+        await Insert(a, 1);
+        var aCommit = a.Transaction.CommitAsync();
+        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        Assert.Equal(1, await Count(b, 1)); // b "loses the race" to a
+
+        var bRollback = b.Transaction.RollbackAsync(); // c waits: the batch goes on with c
+        var c = new Unit(cConnection, await cBegin.WaitAsync(Soon));
+        Assert.False(bRollback.IsCompleted);
+        await c.Transaction.CommitAsync();
+        await Task.WhenAll(aCommit, bRollback).WaitAsync(Soon);
+        Assert.Equal(1, await CountOutside(1));
+        await DisposeAll(a, b, c);
+    }
+
+    [Fact]
+    public async Task UnitRolledBackInABatch_UndoesOnlyItsOwnWork()
     {
         var a = await BeginAsync();
         var bBegin = BeginQueued(out var bConnection);
@@ -99,13 +124,13 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
         await Insert(b, 2);
         await Assert.ThrowsAsync<SqliteException>(() => Insert(b, 1)); // a constraint error: the statement fails, the caller gives up
-        await b.Transaction.DisposeAsync();
+        var bDisposal = b.Transaction.DisposeAsync().AsTask(); // returns once the batch has ended, after c
 
         var c = new Unit(cConnection, await cBegin.WaitAsync(Soon));
         Assert.Equal(0, await Count(c, 2)); // b's first insert went with it
         await Insert(c, 3);
         await c.Transaction.CommitAsync();
-        await aCommit.WaitAsync(Soon);
+        await Task.WhenAll(aCommit, bDisposal).WaitAsync(Soon);
         Assert.Equal(2, await CountOutside(1, 3));
         Assert.Equal(0, await CountOutside(2));
         await DisposeAll(a, b, c);
