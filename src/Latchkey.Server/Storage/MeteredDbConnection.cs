@@ -109,6 +109,7 @@ internal sealed class MeteredDbConnection(
     {
         ThrowIfReleased();
         Reattach();
+        CheckBegin(isolationLevel);
         if (pool is not null && !holdsGate)
         {
             var (entered, handed) = pool.Gate.Enter(GateTimeout);
@@ -122,6 +123,7 @@ internal sealed class MeteredDbConnection(
     {
         ThrowIfReleased();
         Reattach();
+        CheckBegin(isolationLevel);
         if (pool is not null && !holdsGate)
         {
             var (entered, handed) = await pool.Gate.EnterAsync(GateTimeout, cancellationToken);
@@ -131,16 +133,31 @@ internal sealed class MeteredDbConnection(
         return Begin(isolationLevel);
     }
 
+    // Before the turn is taken, so a refused call never holds a batch handed to it.
+    private void CheckBegin(IsolationLevel isolationLevel)
+    {
+        if (pool is null)
+        {
+            return;
+        }
+
+        // Microsoft.Data.Sqlite's default, which every caller here uses: BEGIN IMMEDIATE, serialisable.
+        if (isolationLevel is not (IsolationLevel.Unspecified or IsolationLevel.Serializable))
+        {
+            throw new NotSupportedException("SQLite write transactions here are serialisable.");
+        }
+
+        // As Microsoft.Data.Sqlite refuses it: a second unit would end the first's savepoint, or hand the writer on under it.
+        if (lastTransaction is SqliteBatchUnit { IsOpen: true } || lastTransaction?.Connection is not null)
+        {
+            throw new InvalidOperationException("A transaction is already open on this connection.");
+        }
+    }
+
     private DbTransaction Begin(IsolationLevel isolationLevel)
     {
         if (holdsGate && pooled is { IsWriter: true } writer)
         {
-            // Microsoft.Data.Sqlite's default, which every caller here uses: BEGIN IMMEDIATE, serialisable.
-            if (isolationLevel is not (IsolationLevel.Unspecified or IsolationLevel.Serializable))
-            {
-                throw new NotSupportedException("SQLite write transactions here are serialisable.");
-            }
-
             var batch = SqliteWriteBatch.BeginUnit(writer);
             return lastTransaction = new SqliteBatchUnit(this, batch, writer);
         }
@@ -220,7 +237,16 @@ internal sealed class MeteredDbConnection(
         }
 
         var (entered, handed) = pool!.Gate.Enter(GateTimeout);
-        FinishHanded(handed);
+        try
+        {
+            FinishHanded(handed);
+        }
+        catch when (entered)
+        {
+            pool.Gate.Exit(); // the turn is given back before the failure goes up
+            throw;
+        }
+
         return entered;
     }
 
@@ -232,7 +258,16 @@ internal sealed class MeteredDbConnection(
         }
 
         var (entered, handed) = await pool!.Gate.EnterAsync(GateTimeout, cancellationToken);
-        FinishHanded(handed);
+        try
+        {
+            FinishHanded(handed);
+        }
+        catch when (entered)
+        {
+            pool.Gate.Exit(); // the turn is given back before the failure goes up
+            throw;
+        }
+
         return entered;
     }
 

@@ -60,9 +60,13 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
         {
             batch.Run(writer, SavepointSql);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
         {
-            writer.NoteError(e);
+            if (e is SqliteException sqlite)
+            {
+                writer.NoteError(sqlite);
+            }
+
             batch.Finish(writer); // the units before this one are still owed their COMMIT
             throw;
         }
@@ -102,12 +106,18 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
                 Run(writer, UndoSql);
                 Run(writer, ReleaseSql);
             }
-            catch (Exception) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception undo) when (undo is SqliteException or ObjectDisposedException or InvalidOperationException)
             {
                 Abort(writer, e);
             }
 
-            return commit ? Task.FromException(e) : Task.CompletedTask;
+            if (commit)
+            {
+                return Task.FromException(e);
+            }
+
+            // Undone on the second try and the batch goes on: a rollback still returns once the batch has ended.
+            return ReferenceEquals(writer.Batch, this) ? Join(rolledBack: true) : Task.CompletedTask;
         }
     }
 
@@ -125,6 +135,7 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
 
         writer.Batch = null;
         Exception? error = null;
+        var committedOk = false;
         try
         {
             if (SQLitePCL.raw.sqlite3_get_autocommit(writer.Connection.Handle) != 0)
@@ -134,6 +145,7 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
             else
             {
                 transaction.Commit();
+                committedOk = true;
             }
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
@@ -148,9 +160,9 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
         finally
         {
             DisposeQuietly();
+            // Whatever was thrown, no unit is left waiting for a batch that has ended.
+            Complete(committedOk ? null : error ?? new InvalidOperationException("The write batch did not commit; nothing in it was kept."));
         }
-
-        Complete(error);
     }
 
     /// <summary>The writer is going away with the batch open (closing it rolls SQLite's transaction back): every committed unit fails.</summary>
