@@ -17,16 +17,9 @@ internal sealed class SqliteWriteGate
     /// <summary>Waits for the turn. Entered: true, with the writer connection when the previous holder handed on an open batch.</summary>
     public async ValueTask<(bool Entered, PooledSqliteConnection? Handed)> EnterAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        LinkedListNode<TaskCompletionSource<PooledSqliteConnection?>> node;
-        lock (sync)
+        if (TakeOrQueue() is not { } node)
         {
-            if (!held)
-            {
-                held = true;
-                return (true, null);
-            }
-
-            node = waiting.AddLast(new TaskCompletionSource<PooledSqliteConnection?>(TaskCreationOptions.RunContinuationsAsynchronously));
+            return (true, null);
         }
 
         try
@@ -52,16 +45,9 @@ internal sealed class SqliteWriteGate
 
     public (bool Entered, PooledSqliteConnection? Handed) Enter(TimeSpan timeout)
     {
-        LinkedListNode<TaskCompletionSource<PooledSqliteConnection?>> node;
-        lock (sync)
+        if (TakeOrQueue() is not { } node)
         {
-            if (!held)
-            {
-                held = true;
-                return (true, null);
-            }
-
-            node = waiting.AddLast(new TaskCompletionSource<PooledSqliteConnection?>(TaskCreationOptions.RunContinuationsAsynchronously));
+            return (true, null);
         }
 
         if (node.Value.Task.Wait(timeout) || !Leave(node))
@@ -111,6 +97,21 @@ internal sealed class SqliteWriteGate
         }
 
         next.SetResult(null);
+    }
+
+    /// <summary>Takes the free turn (null), or queues for it (the waiter's place).</summary>
+    private LinkedListNode<TaskCompletionSource<PooledSqliteConnection?>>? TakeOrQueue()
+    {
+        lock (sync)
+        {
+            if (!held)
+            {
+                held = true;
+                return null;
+            }
+
+            return waiting.AddLast(new TaskCompletionSource<PooledSqliteConnection?>(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
     }
 
     /// <summary>True when the waiter was still queued and has left; false when it had already been given the turn.</summary>
