@@ -43,18 +43,13 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task UnitsQueuedOneAfterAnother_ShareOneCommit_AndNoneIsAnsweredBeforeIt()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        var cBegin = BeginQueued(out var cConnection);
-
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync(); // b waits: the batch stays open and goes on with the turn
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        // b waits as a commits: the batch stays open and goes on with the turn.
+        var (a, aCommit, b, later) = await HandOnAsync(laterWaiters: 1);
         Assert.True(Writer(b.Connection).IsWriter); // the writer came with the turn
         Assert.Equal(1, await Count(b, 1)); // the units after it see its work, as if it had committed
         await Insert(b, 2);
         var bCommit = b.Transaction.CommitAsync();
-        var c = new Unit(cConnection, await cBegin.WaitAsync(Soon));
+        var c = await TakeTurnAsync(later[0]);
 
         // Not durable yet, so not answered, and not visible outside the batch.
         Assert.False(aCommit.IsCompleted);
@@ -78,16 +73,11 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task UnitRolledBack_ReturnsOnlyOnceTheBatchHasCommitted_SoItsNextReadSeesWhatItSaw()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        var cBegin = BeginQueued(out var cConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, later) = await HandOnAsync(laterWaiters: 1);
         Assert.Equal(1, await Count(b, 1)); // b "loses the race" to a
 
         var bRollback = b.Transaction.RollbackAsync(); // c waits: the batch goes on with c
-        var c = new Unit(cConnection, await cBegin.WaitAsync(Soon));
+        var c = await TakeTurnAsync(later[0]);
         Assert.False(bRollback.IsCompleted);
         await c.Transaction.CommitAsync();
         await Task.WhenAll(aCommit, bRollback).WaitAsync(Soon);
@@ -98,11 +88,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task UnitRolledBackInABatch_UndoesOnlyItsOwnWork()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, _) = await HandOnAsync();
         await Insert(b, 2);
 
         await b.Transaction.RollbackAsync().WaitAsync(Soon); // a refusal: its rotation undone, a's kept
@@ -115,18 +101,12 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task UnitThrowingMidBatch_IsUndoneOnDisposal_AndTheOthersCommit()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        var cBegin = BeginQueued(out var cConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, later) = await HandOnAsync(laterWaiters: 1);
         await Insert(b, 2);
         await Assert.ThrowsAsync<SqliteException>(() => Insert(b, 1)); // a constraint error: the statement fails, the caller gives up
         var bDisposal = b.Transaction.DisposeAsync().AsTask(); // returns once the batch has ended, after c
 
-        var c = new Unit(cConnection, await cBegin.WaitAsync(Soon));
+        var c = await TakeTurnAsync(later[0]);
         Assert.Equal(0, await Count(c, 2)); // b's first insert went with it
         await Insert(c, 3);
         await c.Transaction.CommitAsync();
@@ -139,11 +119,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task FailedCommit_FailsEveryUnitInTheBatch_KeepsNoneOfIt_AndTheNextWriteWorks()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, _) = await HandOnAsync();
         // A deferred foreign key is checked at COMMIT, not at the unit's RELEASE: the batch's COMMIT fails.
         await b.Connection.ExecuteAsync("INSERT INTO children VALUES (1, 99)", transaction: b.Transaction);
 
@@ -162,11 +138,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task BatchWhoseWriterDies_BeforeItsCommit_KeepsNothing_AndFailsItsUnits()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, _) = await HandOnAsync();
         await Insert(b, 2);
 
         // What a crash does to the open batch: the native connection goes without a COMMIT.
@@ -263,11 +235,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task ConnectionDisposedWithItsUnitOpen_UndoesTheUnit_AndTheBatchStillCommits()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, _) = await HandOnAsync();
         await Insert(b, 2);
 
         await b.Connection.DisposeAsync(); // the transaction object is never disposed
@@ -280,11 +248,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task ConnectionWhoseWriterWentOn_KeepsWorking_OnAnotherPooledConnection()
     {
-        var a = await BeginAsync();
-        var bBegin = BeginQueued(out var bConnection);
-        await Insert(a, 1);
-        var aCommit = a.Transaction.CommitAsync();
-        var b = new Unit(bConnection, await bBegin.WaitAsync(Soon));
+        var (a, aCommit, b, _) = await HandOnAsync();
         Assert.NotSame(Writer(a.Connection), Writer(b.Connection)); // a let go of the writer when it handed it on
         await b.Transaction.CommitAsync();
         await aCommit.WaitAsync(Soon);
@@ -324,6 +288,27 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         var c = await db.OpenAsync(CancellationToken.None);
         return new Unit(c, await c.BeginTransactionAsync());
     }
+
+    private sealed record HandedOn(Unit A, Task ACommit, Unit B, List<(Task<DbTransaction> Begin, DbConnection Connection)> Later);
+
+    // a begins and writes row 1; b (and laterWaiters more) queue; a commits, which hands the turn and the open batch to b.
+    private async Task<HandedOn> HandOnAsync(int laterWaiters = 0)
+    {
+        var a = await BeginAsync();
+        var bBegin = BeginQueued(out var bConnection);
+        var later = new List<(Task<DbTransaction> Begin, DbConnection Connection)>();
+        for (var i = 0; i < laterWaiters; i++)
+        {
+            later.Add((BeginQueued(out var c), c));
+        }
+
+        await Insert(a, 1);
+        var aCommit = a.Transaction.CommitAsync();
+        return new HandedOn(a, aCommit, new Unit(bConnection, await bBegin.WaitAsync(Soon)), later);
+    }
+
+    private static async Task<Unit> TakeTurnAsync((Task<DbTransaction> Begin, DbConnection Connection) queued)
+        => new(queued.Connection, await queued.Begin.WaitAsync(Soon));
 
     // Begins a transaction while another holds the turn: queued before this returns.
     private Task<DbTransaction> BeginQueued(out DbConnection connection)
