@@ -1,6 +1,9 @@
 namespace Latchkey.EndToEnd.Tests.Bench;
 
-/// <summary>One measured workload on one server: throughput, latency percentiles, errors and the server's cost.</summary>
+/// <summary>
+/// One measured workload on one server: throughput, latency percentiles, errors and the server's cost; <c>JitShare</c> is
+/// the part of that CPU its runtime spent re-compiling code (.NET tiering), which a warm server no longer pays.
+/// </summary>
 public sealed record Measurement(
     string Work,
     string Target,
@@ -14,7 +17,8 @@ public sealed record Measurement(
     long SlowRequests,
     double CpuSecondsPer1000,
     double PeakRssMb,
-    string? FirstError)
+    string? FirstError,
+    double JitShare = 0)
 {
     public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;
 }

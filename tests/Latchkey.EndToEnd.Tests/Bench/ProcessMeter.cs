@@ -10,9 +10,49 @@ public sealed class ProcessMeter(int pid)
 
     public int Pid => pid;
 
-    public double CpuSeconds()
+    /// <summary>The .NET runtime's background tier-up thread (".NET Tiered Compilation Worker", cut to 15 characters by the kernel).</summary>
+    private const string TieringThread = ".NET Tiered Com";
+
+    public double CpuSeconds() => StatCpuSeconds(File.ReadAllText($"/proc/{pid}/stat"));
+
+    /// <summary>
+    /// CPU time of the runtime's tiered-compilation thread(s) so far, by thread id: re-compiling hot code (ReadyToRun →
+    /// instrumented → optimised) rather than serving. Empty for a server that has no such thread (node). The runtime
+    /// ends the thread when it is idle and starts another, so compare two readings with <see cref="JitCpuSecondsBetween"/>.
+    /// </summary>
+    public Dictionary<int, double> JitThreads()
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var threads = new Dictionary<int, double>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                if (stat.AsSpan(open + 1, stat.LastIndexOf(')') - open - 1).SequenceEqual(TieringThread))
+                {
+                    threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = StatCpuSeconds(stat);
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>Tiering CPU between two readings; a thread that ended in between loses only its time since the first.</summary>
+    public static double JitCpuSecondsBetween(Dictionary<int, double> before, Dictionary<int, double> after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        return after.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
+    }
+
+    private static double StatCpuSeconds(string stat)
+    {
         // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are fields 14 and 15.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
