@@ -34,7 +34,7 @@ public sealed class SqliteEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Connection_HasWalBusyTimeoutForeignKeysAndFullSync()
+    public async Task Connection_HasWalBusyTimeoutForeignKeysFullSyncAndMemoryTempStore()
     {
         // The pragmas are set once per pooled native connection: every open — the first, a reuse of a pooled one, and
         // one opened while others are out — must still see them.
@@ -50,6 +50,8 @@ public sealed class SqliteEngineTests : IAsyncLifetime
                 // 2 = FULL (see SqliteConnectionFactory); also the bundled SQLite's default, so this confirms, the busy
                 // timeout (default 0) is what shows a pragma missing.
                 Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous"));
+                // 2 = MEMORY: a batch's savepoint sub-journals never spill to a temporary file (SqliteConnectionFactory).
+                Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA temp_store"));
             }
         }
     }
