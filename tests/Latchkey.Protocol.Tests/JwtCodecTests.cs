@@ -41,6 +41,27 @@ public sealed class JwtCodecTests
         Assert.Equal("ES256", result.Header!.Algorithm);
     }
 
+    [Theory]
+    [InlineData("JWT")]
+    [InlineData("at+jwt")]
+    public void Sign_WritesTheHeaderAndClaimsAsTheirJsonText_Rfc7515Section7_1(string type)
+    {
+        using var key = EcSigningKey.Generate();
+        var payload = Payload(Now.ToUnixTimeSeconds() + 600);
+        payload["name"] = "Zoë \"<admin>\"";
+
+        // Twice with one key: the second reuses the header encoded for the first.
+        foreach (var token in new[] { JwtCodec.Sign(payload, key, type), JwtCodec.Sign(payload, key, type) })
+        {
+            var parts = token.Split('.');
+            Assert.Equal(3, parts.Length);
+            Assert.Equal(new JsonObject { ["alg"] = "ES256", ["kid"] = key.KeyId, ["typ"] = type }.ToJsonString(), Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[0])));
+            Assert.Equal(payload.ToJsonString(), Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[1])));
+            Assert.Equal(64, Base64Url.DecodeFromChars(parts[2]).Length); // r || s (RFC 7518 §3.4), not DER
+            Assert.True(JwtCodec.Validate(token, Params(key)).IsValid);
+        }
+    }
+
     [Fact]
     public void Validate_AlgNone_IsRejected_Rfc8725Section3_1()
     {

@@ -22,6 +22,11 @@ public sealed class EcSigningKey : IDisposable
 
     public bool HasPrivateKey { get; }
 
+    /// <summary>Encoded protected headers by "typ" (an issuer signs with two: JWT and at+jwt).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> headers = new(StringComparer.Ordinal);
+
+    internal byte[] EncodedHeader(string type) => headers.GetOrAdd(type, static (t, kid) => JwtCodec.EncodeHeader(kid, t), KeyId);
+
     public static EcSigningKey Generate()
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

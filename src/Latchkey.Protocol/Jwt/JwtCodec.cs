@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,6 +18,10 @@ public static class JwtCodec
 
     private const int MaxDepth = 8;
 
+    /// <summary>ES256: r and s, 32 bytes each (RFC 7518 §3.4); 86 characters in base64url.</summary>
+    private const int SignatureLength = 64;
+    private const int SignatureSegmentLength = 86;
+
     public static string Sign(JsonObject payload, EcSigningKey key, string type = "JWT")
     {
         ArgumentNullException.ThrowIfNull(payload);
@@ -26,13 +31,44 @@ public static class JwtCodec
             throw new InvalidOperationException("A verification-only key cannot sign.");
         }
 
-        var header = new JsonObject { ["alg"] = Algorithm, ["kid"] = key.KeyId, ["typ"] = type };
-        var signingInput = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(header.ToJsonString()))
-            + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()));
-        // JWS uses the IEEE P1363 (r||s) form, not DER (RFC 7518 §3.4).
-        var signature = key.Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return signingInput + "." + Base64Url.EncodeToString(signature);
+        // Written once as UTF-8 and base64url-encoded in place: a token is signed on every grant, and building it
+        // through strings (JSON text, concatenation, then bytes again to sign) cost as much as the rest of the encoding.
+        var json = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            payload.WriteTo(writer);
+        }
+
+        var header = key.EncodedHeader(type);
+        var payloadLength = Base64Url.GetEncodedLength(json.WrittenCount);
+        var signingLength = header.Length + 1 + payloadLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(signingLength + 1 + SignatureSegmentLength);
+        try
+        {
+            header.CopyTo(buffer);
+            buffer[header.Length] = (byte)'.';
+            Base64Url.EncodeToUtf8(json.WrittenSpan, buffer.AsSpan(header.Length + 1, payloadLength));
+            // JWS uses the IEEE P1363 (r||s) form, not DER (RFC 7518 §3.4).
+            Span<byte> signature = stackalloc byte[SignatureLength];
+            if (!key.Key.TrySignData(buffer.AsSpan(0, signingLength), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out var written)
+                || written != SignatureLength)
+            {
+                throw new CryptographicException("ES256 signing did not produce a 64-byte signature.");
+            }
+
+            buffer[signingLength] = (byte)'.';
+            Base64Url.EncodeToUtf8(signature, buffer.AsSpan(signingLength + 1, SignatureSegmentLength));
+            return Encoding.ASCII.GetString(buffer, 0, signingLength + 1 + SignatureSegmentLength);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
+
+    /// <summary>The protected header, base64url: the same for every token a key signs with one "typ".</summary>
+    internal static byte[] EncodeHeader(string keyId, string type)
+        => Encoding.ASCII.GetBytes(Base64Url.EncodeToString(Encoding.UTF8.GetBytes(new JsonObject { ["alg"] = Algorithm, ["kid"] = keyId, ["typ"] = type }.ToJsonString())));
 
     /// <summary>Splits and decodes a token without checking its signature. For display and routing only.</summary>
     public static bool TryDecodeUnverified(string? token, out JwtHeader header, out JsonObject payload)
