@@ -20,7 +20,6 @@ public sealed class TokenIssuer(
     UserRepository users,
     WorkspaceRepository workspaces,
     AuditLog audit,
-    AuditRepository auditEvents,
     IOptions<LatchkeyServerOptions> options,
     TimeProvider time)
 {
@@ -56,8 +55,8 @@ public sealed class TokenIssuer(
             Device = device,
             CreatedAt = now.ToUnixTimeMilliseconds(),
         };
-        await grants.CreateAsync(tx, grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds());
-        await auditEvents.AppendAsync(tx, audit.Row(AuditEventTypes.GrantCreated, userId, workspaceId, clientId, ipAddress, new JsonObject { ["grant_id"] = grant.Id }));
+        await grants.CreateAsync(tx, grant, SecretDigest.Compute(refreshToken), (now + Options.Lifetimes.RefreshToken).ToUnixTimeMilliseconds(),
+            audit.Row(AuditEventTypes.GrantCreated, userId, workspaceId, clientId, ipAddress, new JsonObject { ["grant_id"] = grant.Id }));
         return new IssuedGrant(grant, refreshToken);
     }
 

@@ -1,4 +1,5 @@
 using Dapper;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Storage.Rows;
@@ -172,6 +173,34 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
         Assert.Null((await codes.FindAsync("c2", CancellationToken.None))!.ConsumedAt);
         Assert.Null(await new GrantRepository(Db).FindAsync(grant.Id, CancellationToken.None));
         Assert.Null(await new GrantRepository(Db).FindRefreshTokenAsync("rt-rolled-back", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Grant_CreatedWithItsEvent_BothCommitOrNeither_AsvsV7_2_1()
+    {
+        var (user, ws) = await NewUserAsync();
+        var grants = new GrantRepository(Db);
+        var audit = new AuditRepository(Db);
+        GrantRow Grant(string id) => new() { Id = id, UserId = user.Id, WorkspaceId = ws.Id, ClientId = "c", Scope = "openid", AuthTime = 1, CreatedAt = 1 };
+        AuditEventRow Created(string id) => new() { OccurredAt = 7, EventType = AuditEventTypes.GrantCreated, UserId = user.Id, WorkspaceId = ws.Id, ClientId = "c", IpAddress = "203.0.113.7", Detail = $"{{\"grant_id\":\"{id}\"}}" };
+
+        await using (var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None))
+        {
+            await grants.CreateAsync(tx, Grant("grant_kept"), "rt-kept", 1000, Created("grant_kept"));
+            await tx.CommitAsync();
+        }
+
+        await using (var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None))
+        {
+            await grants.CreateAsync(tx, Grant("grant_undone"), "rt-undone", 1000, Created("grant_undone"));
+        }
+
+        Assert.NotNull(await grants.FindAsync("grant_kept", CancellationToken.None));
+        Assert.NotNull(await grants.FindRefreshTokenAsync("rt-kept", CancellationToken.None));
+        Assert.Null(await grants.FindAsync("grant_undone", CancellationToken.None));
+        var events = await audit.QueryAsync(AuditEventTypes.GrantCreated, user.Id, 10, CancellationToken.None);
+        var recorded = Assert.Single(events); // the rolled-back grant left no event either
+        Assert.Equal(("203.0.113.7", "{\"grant_id\":\"grant_kept\"}", ws.Id, "c", 7L), (recorded.IpAddress, recorded.Detail, recorded.WorkspaceId, recorded.ClientId, recorded.OccurredAt));
     }
 
     [Fact]

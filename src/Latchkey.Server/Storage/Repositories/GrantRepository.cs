@@ -16,21 +16,32 @@ public sealed class GrantRepository(IDbConnectionFactory db)
         await tx.CommitAsync();
     }
 
-    /// <summary>The grant and its first refresh token, inside the caller's transaction (with whatever it was made from).</summary>
-    public async Task CreateAsync(WriteTransaction tx, GrantRow grant, string refreshTokenHash, long refreshExpiresAt)
+    private static readonly string CreateSql =
+        $"""
+        INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device);
+        INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@RefreshTokenHash, @Id, @CreatedAt, @RefreshExpiresAt, NULL, NULL);
+        """;
+
+    private static readonly string CreateWithEventSql = CreateSql + "\n" +
+        "INSERT INTO audit_events (occurred_at, event_type, user_id, workspace_id, client_id, ip_address, detail) " +
+        "VALUES (@EventOccurredAt, @EventType, @EventUserId, @EventWorkspaceId, @EventClientId, @EventIpAddress, @EventDetail);";
+
+    /// <summary>
+    /// The grant and its first refresh token, inside the caller's transaction (with whatever it was made from), and
+    /// the event recording it when given: one command, so one round trip to PostgreSQL and one statement run on SQLite.
+    /// </summary>
+    public async Task CreateAsync(WriteTransaction tx, GrantRow grant, string refreshTokenHash, long refreshExpiresAt, AuditEventRow? created = null)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(grant);
-        // One command, two statements: one round trip to PostgreSQL.
         await tx.ExecuteAsync(
-            $"""
-            INSERT INTO grants ({GrantColumns}) VALUES (@Id, @UserId, @WorkspaceId, @ClientId, @Scope, @AuthTime, @CreatedAt, NULL, NULL, @Amr, @Device);
-            INSERT INTO refresh_tokens ({TokenColumns}) VALUES (@RefreshTokenHash, @Id, @CreatedAt, @RefreshExpiresAt, NULL, NULL);
-            """,
+            created is null ? CreateSql : CreateWithEventSql,
             new
             {
                 grant.Id, grant.UserId, grant.WorkspaceId, grant.ClientId, grant.Scope, grant.AuthTime, grant.CreatedAt, grant.Amr, grant.Device,
                 RefreshTokenHash = refreshTokenHash, RefreshExpiresAt = refreshExpiresAt,
+                EventOccurredAt = created?.OccurredAt, created?.EventType, EventUserId = created?.UserId, EventWorkspaceId = created?.WorkspaceId,
+                EventClientId = created?.ClientId, EventIpAddress = created?.IpAddress, EventDetail = created?.Detail,
             });
     }
 
