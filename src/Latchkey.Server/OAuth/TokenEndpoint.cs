@@ -72,55 +72,38 @@ public sealed class TokenEndpoint(
         }
 
         var codeHash = SecretDigest.Compute(code);
-        // One read for everything the exchange decides on: the code, the account, the membership and its workspace.
-        var row = await codes.FindForExchangeAsync(codeHash, cancellationToken);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (row, refusal, denied, issued) = await RedeemAsync(client, p, codeHash, now, ip, device, cancellationToken);
         if (row is null)
         {
             return (null, OAuthError.InvalidGrant("The authorization code is invalid."));
         }
 
+        // Refusals are recorded only now, after the exchange's transaction ended: nothing else writes from this
+        // request while it holds the write turn.
         if (row.ConsumedAt is not null)
         {
             await RevokeAfterReplayAsync(row.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (now >= row.ExpiresAt)
+        if (refusal is not null)
         {
-            return (null, OAuthError.InvalidGrant("The authorization code has expired."));
+            return (null, refusal);
         }
 
-        // RFC 6749 §4.1.3: the code must have been issued to this client, for this redirect_uri.
-        if (row.ClientId != client.ClientId)
+        if (denied is not null)
         {
-            return (null, OAuthError.InvalidGrant("The authorization code was issued to another client."));
-        }
-
-        if (!string.Equals(row.RedirectUri, p["redirect_uri"], StringComparison.Ordinal))
-        {
-            return (null, OAuthError.InvalidGrant("redirect_uri does not match the authorization request."));
-        }
-
-        // RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the stored code_challenge.
-        if (!Pkce.Verify(p["code_verifier"], row.CodeChallenge))
-        {
-            return (null, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."));
-        }
-
-        if (client.IsLocal && await localAccess.CheckAsync(row, WorkspaceAction.UseLocally, new AccessTarget { SignInAmr = row.Amr }, client.ClientId, ip, "code_exchange", cancellationToken) is { } denied)
-        {
+            var recorded = await localAccess.RecordAsync(denied, row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", cancellationToken);
             await using var refused = await WriteTransaction.BeginAsync(db, cancellationToken);
             await codes.TryConsumeAsync(refused, codeHash, grantId: null, now);
             await refused.CommitAsync();
-            return (null, OAuthError.PolicyDenied(denied.Message));
+            return (null, OAuthError.PolicyDenied(recorded.Message));
         }
 
-        // One transaction, one commit: the code consumed with the grant made from it, its refresh token and its audit
-        // event. Losing the race to a concurrent exchange of the same code rolls this one back and counts as a replay.
-        var issued = await ConsumeAndCreateGrantAsync(client, row, codeHash, now, ip, device, cancellationToken);
         if (issued is null)
         {
+            // Lost the race to a concurrent exchange of the same code: a replay.
             var raced = await codes.FindAsync(codeHash, cancellationToken);
             await RevokeAfterReplayAsync(raced?.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
@@ -130,18 +113,62 @@ public sealed class TokenEndpoint(
         return (issuer.BuildResponse(issued.Grant, row.Email, row.EmailVerifiedAt is not null, row.PlanType, issued.RefreshToken, row.Nonce, key), null);
     }
 
-    private async Task<IssuedGrant?> ConsumeAndCreateGrantAsync(RegisteredClient client, CodeExchangeContextRow row, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
+    /// <summary>
+    /// One connection and one transaction: reads the code and everything the exchange decides on, checks it, and if
+    /// every check passes consumes it together with the grant made from it, its refresh token and its audit event, in
+    /// one commit. Returns no grant when the code is unknown or used, a check failed (<c>Refusal</c>), the local-access
+    /// policy refuses (<c>Denied</c>, for the caller to record) or a concurrent exchange consumed it first; a refusal
+    /// writes nothing.
+    /// </summary>
+    private async Task<(CodeExchangeContextRow? Row, OAuthError? Refusal, LocalAccessRefusal? Denied, IssuedGrant? Issued)> RedeemAsync(
+        RegisteredClient client, OAuthParameters p, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
+        var row = await codes.FindForExchangeAsync(tx, codeHash);
+        if (row is null || row.ConsumedAt is not null)
+        {
+            return (row, null, null, null);
+        }
+
+        if (now >= row.ExpiresAt)
+        {
+            return (row, OAuthError.InvalidGrant("The authorization code has expired."), null, null);
+        }
+
+        // RFC 6749 §4.1.3: the code must have been issued to this client, for this redirect_uri.
+        if (row.ClientId != client.ClientId)
+        {
+            return (row, OAuthError.InvalidGrant("The authorization code was issued to another client."), null, null);
+        }
+
+        if (!string.Equals(row.RedirectUri, p["redirect_uri"], StringComparison.Ordinal))
+        {
+            return (row, OAuthError.InvalidGrant("redirect_uri does not match the authorization request."), null, null);
+        }
+
+        // RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the stored code_challenge.
+        if (!Pkce.Verify(p["code_verifier"], row.CodeChallenge))
+        {
+            return (row, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."), null, null);
+        }
+
+        // Decided here from the row just read (as the refresh grant does); a refusal is recorded, and the code consumed,
+        // by the caller once this transaction has rolled back.
+        if (client.IsLocal && LocalAccessGate.Decide(row, WorkspaceAction.UseLocally, new AccessTarget { SignInAmr = row.Amr }) is { } denied)
+        {
+            return (row, null, denied, null);
+        }
+
+        // Losing the race to a concurrent exchange of the same code rolls this one back and counts as a replay.
         var grantId = TokenIssuer.NewGrantId();
         if (!await codes.TryConsumeAsync(tx, codeHash, grantId, now))
         {
-            return null;
+            return (row, null, null, null);
         }
 
         var issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, ip, grantId, row.Amr, device);
         await tx.CommitAsync();
-        return issued;
+        return (row, null, null, issued);
     }
 
     /// <summary>

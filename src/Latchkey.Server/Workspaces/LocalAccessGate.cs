@@ -25,16 +25,39 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
             action, target, userId, workspaceId, clientId, ip, stage, cancellationToken);
 
     /// <summary>
-    /// The same check from a standing read in the caller's own query (the code exchange reads the code, the account,
-    /// the membership and its workspace in one), so nothing is read twice.
+    /// The same decision, made from a standing the caller read in its own query and transaction (the code exchange
+    /// reads the code, the account, the membership and its workspace in one), without writing anything: null when
+    /// allowed. The caller records a refusal with <see cref="RecordAsync(LocalAccessRefusal, string, string, string?, string?, string, CancellationToken)"/>
+    /// once its transaction has ended.
     /// </summary>
-    public Task<ServiceError?> CheckAsync(
-        MemberStandingRow standing, WorkspaceAction action, AccessTarget target, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    public static LocalAccessRefusal? Decide(MemberStandingRow standing, WorkspaceAction action, AccessTarget target)
     {
         ArgumentNullException.ThrowIfNull(standing);
-        return CheckAsync(WorkspaceAccessService.From(standing), () => Task.FromResult(CliMfaRule.Decide(standing.HasPassword, standing.HasMfa)),
-            action, target, standing.UserId, standing.WorkspaceId, clientId, ip, stage, cancellationToken);
+        ArgumentNullException.ThrowIfNull(target);
+        var decision = AccessRules.Decide(WorkspaceAccessService.From(standing), action, target);
+        if (!decision.IsAllowed)
+        {
+            return new LocalAccessRefusal(decision, null);
+        }
+
+        return AppliesMfaRule(action, target) && CliMfaRule.Decide(standing.HasPassword, standing.HasMfa) is { } mfa ? new LocalAccessRefusal(null, mfa) : null;
     }
+
+    /// <summary>Records a refusal from <see cref="Decide"/> as <see cref="CheckAsync(WorkspaceAction, AccessTarget, string, string, string?, string?, string, CancellationToken)"/> would have, and returns it.</summary>
+    public async Task<ServiceError> RecordAsync(LocalAccessRefusal refusal, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        if (refusal.Decision is { } decision)
+        {
+            return (await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken))!;
+        }
+
+        await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        return refusal.MfaRequired!;
+    }
+
+    private static bool AppliesMfaRule(WorkspaceAction action, AccessTarget target)
+        => action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient;
 
     private async Task<ServiceError?> CheckAsync(
         WorkspaceAccess? member, Func<Task<ServiceError?>> mfaCheck, WorkspaceAction action, AccessTarget target, string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
@@ -45,8 +68,7 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
 
         // Then the MFA rule where a local client would be handed tokens: an account with a password and no second factor
         // gets none, however it signed in (audited as mfa.required_refusal).
-        if (refusal is null && action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient
-            && await mfaCheck() is { } mfa)
+        if (refusal is null && AppliesMfaRule(action, target) && await mfaCheck() is { } mfa)
         {
             await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
             return mfa;
@@ -71,3 +93,6 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
         return decision.ToError();
     }
 }
+
+/// <summary>A refusal decided inside a caller's transaction, recorded after it: by the policy table, or by the MFA rule.</summary>
+public sealed record LocalAccessRefusal(AccessDecision? Decision, ServiceError? MfaRequired);

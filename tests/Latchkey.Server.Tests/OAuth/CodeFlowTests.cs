@@ -380,6 +380,23 @@ public abstract class CodeFlowTests(DatabaseEngine engine) : ServerTest(engine)
     }
 
     protected static StringContent JsonContent(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task CodeExchange_OneConnectionAndOneTransaction_HotPathBudget()
+    {
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
+        var (code, verifier) = await OAuthFlows.GetCodeAsync(session);
+        await Factory.Get<SigningKeyService>().GetActiveKeyAsync(CancellationToken.None); // key cache warm, as on a running server
+        Factory.Connections.Reset();
+
+        var (status, tokens) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier);
+
+        Assert.True(status == HttpStatusCode.OK, tokens.ToJsonString());
+        // The read of the code and everything decided on, its consumption, the grant, its refresh token and its event:
+        // one connection (before: two, the read on a pooled reader whose page cache every commit had made stale).
+        Assert.Equal(1, Factory.Connections.Opened);
+    }
 }
 
 public sealed class SqliteCodeFlowTests() : CodeFlowTests(DatabaseEngine.Sqlite);

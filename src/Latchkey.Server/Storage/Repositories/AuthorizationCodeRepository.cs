@@ -40,10 +40,14 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
     }
 
     /// <summary>The code with its user's standing, for its exchange; null when no such code (or its account is gone).</summary>
-    public async Task<CodeExchangeContextRow?> FindForExchangeAsync(string codeHash, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Read inside the exchange's own transaction, so the read, the consumption and the grant share one connection (on
+    /// SQLite the writer, whose page cache no other connection's commit has made stale).
+    /// </remarks>
+    public Task<CodeExchangeContextRow?> FindForExchangeAsync(WriteTransaction tx, string codeHash)
     {
-        await using var c = await db.OpenAsync(cancellationToken);
-        return await c.QuerySingleOrDefaultAsync<CodeExchangeContextRow>(new CommandDefinition(ExchangeContextSql, new { codeHash }, cancellationToken: cancellationToken));
+        ArgumentNullException.ThrowIfNull(tx);
+        return tx.QuerySingleOrDefaultAsync<CodeExchangeContextRow>(ExchangeContextSql, new { codeHash });
     }
 
     /// <summary>
