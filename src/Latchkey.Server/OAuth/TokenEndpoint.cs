@@ -72,8 +72,7 @@ public sealed class TokenEndpoint(
         }
 
         var codeHash = SecretDigest.Compute(code);
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (row, refusal, denied, issued) = await RedeemAsync(client, p, codeHash, now, ip, device, cancellationToken);
+        var (row, refusal, denied, issued) = await RedeemAsync(client, p, codeHash, ip, device, cancellationToken);
         if (row is null)
         {
             return (null, OAuthError.InvalidGrant("The authorization code is invalid."));
@@ -96,7 +95,7 @@ public sealed class TokenEndpoint(
         {
             var recorded = await localAccess.RecordAsync(denied, row.UserId, row.WorkspaceId, client.ClientId, ip, "code_exchange", cancellationToken);
             await using var refused = await WriteTransaction.BeginAsync(db, cancellationToken);
-            await codes.TryConsumeAsync(refused, codeHash, grantId: null, now);
+            await codes.TryConsumeAsync(refused, codeHash, grantId: null, time.GetUtcNow().ToUnixTimeMilliseconds());
             await refused.CommitAsync();
             return (null, OAuthError.PolicyDenied(recorded.Message));
         }
@@ -121,10 +120,11 @@ public sealed class TokenEndpoint(
     /// writes nothing.
     /// </summary>
     private async Task<(CodeExchangeContextRow? Row, OAuthError? Refusal, LocalAccessRefusal? Denied, IssuedGrant? Issued)> RedeemAsync(
-        RegisteredClient client, OAuthParameters p, string codeHash, long now, string? ip, string device, CancellationToken cancellationToken)
+        RegisteredClient client, OAuthParameters p, string codeHash, string? ip, string device, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
         var row = await codes.FindForExchangeAsync(tx, codeHash);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds(); // after the wait for the write turn, not before it
         if (row is null || row.ConsumedAt is not null)
         {
             return (row, null, null, null);

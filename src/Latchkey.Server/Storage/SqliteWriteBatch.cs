@@ -89,8 +89,10 @@ internal sealed class SqliteWriteBatch(SqliteTransaction transaction)
             Run(writer, UndoSql);
             Run(writer, ReleaseSql);
             // Waits for the batch too, whatever its outcome: what this unit saw of the units before it is then
-            // committed, so a read the caller makes next (on any connection) sees it. Without this, a code exchange
-            // that lost the race to a unit of its batch read the code as unused and revoked nothing (RFC 6749 §10.5).
+            // committed, so a read the caller makes next (on any connection) sees it. Without this, a caller that acts
+            // on what its unit saw could read it back elsewhere as never having happened: the test that caught it was
+            // a code exchange, then reading on a pooled connection, that found the code unused and revoked nothing
+            // (RFC 6749 §10.5).
             return Join(rolledBack: true);
         }
         catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)

@@ -37,10 +37,10 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
         var decision = AccessRules.Decide(WorkspaceAccessService.From(standing), action, target);
         if (!decision.IsAllowed)
         {
-            return new LocalAccessRefusal(decision, null);
+            return LocalAccessRefusal.ByPolicy(decision);
         }
 
-        return AppliesMfaRule(action, target) && CliMfaRule.Decide(standing.HasPassword, standing.HasMfa) is { } mfa ? new LocalAccessRefusal(null, mfa) : null;
+        return AppliesMfaRule(action, target) && CliMfaRule.Decide(standing.HasPassword, standing.HasMfa) is { } mfa ? LocalAccessRefusal.ByMfaRule(mfa) : null;
     }
 
     /// <summary>Records a refusal from <see cref="Decide"/> as <see cref="CheckAsync(WorkspaceAction, AccessTarget, string, string, string?, string?, string, CancellationToken)"/> would have, and returns it.</summary>
@@ -95,4 +95,21 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
 }
 
 /// <summary>A refusal decided inside a caller's transaction, recorded after it: by the policy table, or by the MFA rule.</summary>
-public sealed record LocalAccessRefusal(AccessDecision? Decision, ServiceError? MfaRequired);
+public sealed class LocalAccessRefusal
+{
+    private LocalAccessRefusal(AccessDecision? decision, ServiceError? mfaRequired) => (Decision, MfaRequired) = (decision, mfaRequired);
+
+    /// <summary>The policy table's refusal; null when the MFA rule refused.</summary>
+    public AccessDecision? Decision { get; }
+
+    /// <summary>The MFA rule's refusal; null when the policy table refused.</summary>
+    public ServiceError? MfaRequired { get; }
+
+    public static LocalAccessRefusal ByPolicy(AccessDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return decision.IsAllowed ? throw new ArgumentException("An allowed decision is not a refusal.", nameof(decision)) : new(decision, null);
+    }
+
+    public static LocalAccessRefusal ByMfaRule(ServiceError mfaRequired) => new(null, mfaRequired ?? throw new ArgumentNullException(nameof(mfaRequired)));
+}

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Latchkey.Protocol.OAuth;
+using Latchkey.Protocol.Tokens;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Tests.Infrastructure;
 using Latchkey.Server.Workspaces;
@@ -55,6 +57,35 @@ public sealed class PolicyEnforcementTests() : ServerTest()
 
         await team.Client("owner").SendAsync(HttpMethod.Patch, team.Url("/policies"), new { local_access_enabled = true });
         Assert.Equal(HttpStatusCode.OK, (await OAuthFlows.RefreshAsync(Factory.CreateClient(), refresh)).Status);
+    }
+
+    [Fact]
+    public async Task Local_access_switched_off_before_the_code_exchange_refuses_it_records_it_and_uses_up_the_code_Rfc6749_Section4_1_2()
+    {
+        var team = await Team.CreateAsync(Factory, ("member", WorkspaceRoles.Member));
+        var member = team.Members["member"].User;
+        var audit = Factory.Get<AuditRepository>();
+        using var session = await TestAccounts.SignInAsync(Factory, member);
+        var (code, verifier) = await OAuthFlows.GetCodeAsync(session, extra: new Dictionary<string, string?> { ["allowed_workspace_id"] = team.WorkspaceId });
+        await team.Client("owner").SendAsync(HttpMethod.Patch, team.Url("/policies"), new { local_access_enabled = false });
+
+        // Decided inside the exchange's transaction, recorded after it: the refusal, its event, and the code used up.
+        var (status, body) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal(Denied, body["error_description"]!.GetValue<string>());
+        var denied = Assert.Single(await audit.QueryAsync(AuditEventTypes.LocalAccessDenied, member.Id, 10, CancellationToken.None));
+        Assert.Equal("code_exchange", JsonNode.Parse(denied.Detail!)!["stage"]!.GetValue<string>());
+        var used = await Factory.Get<AuthorizationCodeRepository>().FindAsync(SecretDigest.Compute(code), CancellationToken.None);
+        Assert.NotNull(used!.ConsumedAt);
+        Assert.Null(used.GrantId);
+
+        // Allowed again, the refused code still does not work: using it again is a replay, with no grant to revoke.
+        await team.Client("owner").SendAsync(HttpMethod.Patch, team.Url("/policies"), new { local_access_enabled = true });
+        var (again, againBody) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, again);
+        Assert.Equal("invalid_grant", againBody["error"]!.GetValue<string>());
+        var replayed = Assert.Single(await audit.QueryAsync(AuditEventTypes.AuthorizationCodeReplayed, member.Id, 10, CancellationToken.None));
+        Assert.Null(JsonNode.Parse(replayed.Detail!)!["grant_id"]);
     }
 
     private async Task<(WebSession Session, string Html, string UserCode)> LookUpDeviceCodeAsync(TestUser user)

@@ -28,7 +28,7 @@ public sealed class GrantRepository(IDbConnectionFactory db)
 
     /// <summary>
     /// The grant and its first refresh token, inside the caller's transaction (with whatever it was made from), and
-    /// the event recording it when given: one command, so one round trip to PostgreSQL and one statement run on SQLite.
+    /// the event recording it when given: one command of two or three statements, so one round trip to PostgreSQL.
     /// </summary>
     public async Task CreateAsync(WriteTransaction tx, GrantRow grant, string refreshTokenHash, long refreshExpiresAt, AuditEventRow? created = null)
     {
