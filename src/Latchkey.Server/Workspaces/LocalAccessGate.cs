@@ -52,9 +52,12 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
             return (await RecordAsync(decision, userId, workspaceId, clientId, ip, stage, cancellationToken))!;
         }
 
-        await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+        await RecordMfaRequiredAsync(userId, workspaceId, clientId, ip, stage, cancellationToken);
         return refusal.MfaRequired!;
     }
+
+    private Task RecordMfaRequiredAsync(string userId, string workspaceId, string? clientId, string? ip, string stage, CancellationToken cancellationToken)
+        => audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
 
     private static bool AppliesMfaRule(WorkspaceAction action, AccessTarget target)
         => action is WorkspaceAction.UseLocally or WorkspaceAction.SignInWithDevice && target.LocalClient;
@@ -70,7 +73,7 @@ public sealed class LocalAccessGate(WorkspaceAccessService access, CliMfaRule mf
         // gets none, however it signed in (audited as mfa.required_refusal).
         if (refusal is null && AppliesMfaRule(action, target) && await mfaCheck() is { } mfa)
         {
-            await audit.WriteAsync(AuditEventTypes.MfaRequiredRefusal, userId, workspaceId, clientId, ip, new JsonObject { ["stage"] = stage }, cancellationToken);
+            await RecordMfaRequiredAsync(userId, workspaceId, clientId, ip, stage, cancellationToken);
             return mfa;
         }
 
