@@ -6,7 +6,7 @@ if (ServerCommandLine.TryAnswer(args, Console.Out, out var answered))
 }
 
 var commandArgs = OperatorCommands.SettingsArgs(args);
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandArgs });
+var builder = WebApplication.CreateBuilder(ServerLogging.BuilderOptions(commandArgs));
 builder.Configuration.UseApplicationFolderSettings();
 builder.Configuration.AddCommandLine(commandArgs, ServerCommandLine.Switches.ToDictionary());
 builder.AddLatchkeyServer();

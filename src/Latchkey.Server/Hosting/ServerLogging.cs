@@ -6,6 +6,16 @@ namespace Latchkey.Server.Hosting;
 public static class ServerLogging
 {
     /// <summary>
+    /// The builder's options: the settings files are read once, never watched (a change takes a restart, as for every
+    /// other setting). ASP.NET Core's default builds the appsettings sources with reload-on-change before
+    /// <see cref="UseApplicationFolderSettings"/> replaces them, and the watch those first sources start outlives them:
+    /// a recursive inotify watch of the content root — the working directory — with one watch per directory under it at
+    /// start-up (a large working directory runs into the per-user inotify limits) and a thread woken by every write
+    /// below it, every SQLite commit included when the data directory is the default ./data.
+    /// </summary>
+    public static WebApplicationOptions BuilderOptions(string[] args) => new() { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] };
+
+    /// <summary>
     /// appsettings.json is read from the application's own folder, not the working directory: the file that quiets
     /// request logging must apply wherever the server is started from.
     /// </summary>
