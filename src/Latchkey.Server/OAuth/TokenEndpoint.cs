@@ -72,7 +72,7 @@ public sealed class TokenEndpoint(
         }
 
         var codeHash = SecretDigest.Compute(code);
-        var (row, refusal, denied, issued) = await RedeemAsync(client, p, codeHash, ip, device, cancellationToken);
+        var (row, replayed, refusal, denied, issued) = await RedeemAsync(client, p, codeHash, ip, device, cancellationToken);
         if (row is null)
         {
             return (null, OAuthError.InvalidGrant("The authorization code is invalid."));
@@ -80,7 +80,7 @@ public sealed class TokenEndpoint(
 
         // Refusals are recorded only now, after the exchange's transaction ended: nothing else writes from this
         // request while it holds the write turn.
-        if (row.ConsumedAt is not null)
+        if (replayed)
         {
             await RevokeAfterReplayAsync(row.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
             return (null, OAuthError.InvalidGrant("The authorization code was already used."));
@@ -100,75 +100,61 @@ public sealed class TokenEndpoint(
             return (null, OAuthError.PolicyDenied(recorded.Message));
         }
 
-        if (issued is null)
-        {
-            // Lost the race to a concurrent exchange of the same code: a replay.
-            var raced = await codes.FindAsync(codeHash, cancellationToken);
-            await RevokeAfterReplayAsync(raced?.GrantId, row.UserId, client.ClientId, ip, cancellationToken);
-            return (null, OAuthError.InvalidGrant("The authorization code was already used."));
-        }
-
         var key = await keys.GetActiveKeyAsync(cancellationToken);
-        return (issuer.BuildResponse(issued.Grant, row.Email, row.EmailVerifiedAt is not null, row.PlanType, issued.RefreshToken, row.Nonce, key), null);
+        return (issuer.BuildResponse(issued!.Grant, row.Email, row.EmailVerifiedAt is not null, row.PlanType, issued.RefreshToken, row.Nonce, key), null);
     }
 
     /// <summary>
-    /// One connection and one transaction: reads the code and everything the exchange decides on, checks it, and if
-    /// every check passes consumes it together with the grant made from it, its refresh token and its audit event, in
-    /// one commit. Returns no grant when the code is unknown or used, a check failed (<c>Refusal</c>), the local-access
-    /// policy refuses (<c>Denied</c>, for the caller to record) or a concurrent exchange consumed it first; a refusal
-    /// writes nothing.
+    /// One connection and one transaction: consumes the code and reads everything the exchange decides on in one
+    /// command, checks it, and if every check passes stores the grant made from it, its refresh token and its audit
+    /// event, and commits once. A failed check (<c>Refusal</c>) or the local-access policy's refusal (<c>Denied</c>, for
+    /// the caller to record) rolls the consumption back, so a refusal writes nothing. <c>Replayed</c>: the code was
+    /// used before, or by a concurrent exchange that won the race; the row names the grant made from it.
     /// </summary>
-    private async Task<(CodeExchangeContextRow? Row, OAuthError? Refusal, LocalAccessRefusal? Denied, IssuedGrant? Issued)> RedeemAsync(
+    private async Task<(CodeExchangeContextRow? Row, bool Replayed, OAuthError? Refusal, LocalAccessRefusal? Denied, IssuedGrant? Issued)> RedeemAsync(
         RegisteredClient client, OAuthParameters p, string codeHash, string? ip, string device, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
-        var row = await codes.FindForExchangeAsync(tx, codeHash);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds(); // after the wait for the write turn, not before it
-        if (row is null || row.ConsumedAt is not null)
+        var grantId = TokenIssuer.NewGrantId();
+        var (consumed, row) = await codes.ConsumeForExchangeAsync(tx, codeHash, grantId, now);
+        if (row is null || !consumed)
         {
-            return (row, null, null, null);
+            return (row, row is not null, null, null, null);
         }
 
         if (now >= row.ExpiresAt)
         {
-            return (row, OAuthError.InvalidGrant("The authorization code has expired."), null, null);
+            return (row, false, OAuthError.InvalidGrant("The authorization code has expired."), null, null);
         }
 
         // RFC 6749 §4.1.3: the code must have been issued to this client, for this redirect_uri.
         if (row.ClientId != client.ClientId)
         {
-            return (row, OAuthError.InvalidGrant("The authorization code was issued to another client."), null, null);
+            return (row, false, OAuthError.InvalidGrant("The authorization code was issued to another client."), null, null);
         }
 
         if (!string.Equals(row.RedirectUri, p["redirect_uri"], StringComparison.Ordinal))
         {
-            return (row, OAuthError.InvalidGrant("redirect_uri does not match the authorization request."), null, null);
+            return (row, false, OAuthError.InvalidGrant("redirect_uri does not match the authorization request."), null, null);
         }
 
         // RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the stored code_challenge.
         if (!Pkce.Verify(p["code_verifier"], row.CodeChallenge))
         {
-            return (row, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."), null, null);
+            return (row, false, OAuthError.InvalidGrant("code_verifier does not match the code_challenge."), null, null);
         }
 
-        // Decided here from the row just read (as the refresh grant does); a refusal is recorded, and the code consumed,
-        // by the caller once this transaction has rolled back.
+        // Decided here from the row just read (as the refresh grant does); a refusal is recorded, and the code consumed
+        // without a grant, by the caller once this transaction has rolled back.
         if (client.IsLocal && LocalAccessGate.Decide(row, WorkspaceAction.UseLocally, new AccessTarget { SignInAmr = row.Amr }) is { } denied)
         {
-            return (row, null, denied, null);
-        }
-
-        // Losing the race to a concurrent exchange of the same code rolls this one back and counts as a replay.
-        var grantId = TokenIssuer.NewGrantId();
-        if (!await codes.TryConsumeAsync(tx, codeHash, grantId, now))
-        {
-            return (row, null, null, null);
+            return (row, false, null, denied, null);
         }
 
         var issued = await issuer.CreateGrantAsync(tx, client.ClientId, row.UserId, row.WorkspaceId, row.Scope, row.AuthTime, ip, grantId, row.Amr, device);
         await tx.CommitAsync();
-        return (row, null, null, issued);
+        return (row, false, null, null, issued);
     }
 
     /// <summary>

@@ -45,6 +45,10 @@ public sealed class WriteTransaction : IAsyncDisposable
     public Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters = null)
         => connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
 
+    /// <summary>Several statements as one command: one round trip to PostgreSQL.</summary>
+    public Task<SqlMapper.GridReader> QueryMultipleAsync(string sql, object? parameters = null)
+        => connection.QueryMultipleAsync(Command(sql, parameters));
+
     /// <summary>Not cancellable: once the decision is made, it is recorded even if the caller has gone away.</summary>
     public Task CommitAsync() => transaction.CommitAsync(CancellationToken.None);
 

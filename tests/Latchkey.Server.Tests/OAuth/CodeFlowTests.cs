@@ -397,6 +397,43 @@ public abstract class CodeFlowTests(DatabaseEngine engine) : ServerTest(engine)
         // one connection (before: two, the read on a pooled reader whose page cache every commit had made stale).
         Assert.Equal(1, Factory.Connections.Opened);
     }
+
+    [Fact]
+    public async Task CodeExchange_OnPostgres_TwoRoundTripsBeforeTheCommit_HotPathBudget()
+    {
+        Assert.SkipUnless(Factory.Connections.Engine == DatabaseEngine.Postgres, "Round trips are PostgreSQL's cost.");
+        var user = await TestAccounts.CreateEnrolledAsync(Factory);
+        using var session = await TestAccounts.SignInAsync(Factory, user);
+        var (code, verifier) = await OAuthFlows.GetCodeAsync(session);
+        await Factory.Get<SigningKeyService>().GetActiveKeyAsync(CancellationToken.None); // key cache warm, as on a running server
+        var commands = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var exchange = "";
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            // Npgsql starts one activity per command it sends (statements batched in one command: one activity).
+            ShouldListenTo = source => source.Name is "Npgsql" or "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStarted = a =>
+            {
+                if (a.Source.Name == "Npgsql" && a.Parent is { } parent && parent.TraceId.ToString() == Volatile.Read(ref exchange))
+                {
+                    commands.Enqueue(a.DisplayName);
+                }
+                else if (a.Source.Name == "Microsoft.AspNetCore" && Volatile.Read(ref exchange) == "")
+                {
+                    Volatile.Write(ref exchange, a.TraceId.ToString());
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        var (status, tokens) = await OAuthFlows.ExchangeAsync(Factory.CreateClient(), code, verifier);
+
+        Assert.True(status == HttpStatusCode.OK, tokens.ToJsonString());
+        // Consume the code and read the standing (one command); store the grant, its refresh token and its event (one
+        // command); then the commit. Before, the read and the consumption were a round trip each.
+        Assert.Equal(2, commands.Count);
+    }
 }
 
 public sealed class SqliteCodeFlowTests() : CodeFlowTests(DatabaseEngine.Sqlite);

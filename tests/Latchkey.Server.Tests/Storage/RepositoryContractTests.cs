@@ -157,6 +157,47 @@ public abstract class RepositoryContractTests(DatabaseEngine engine) : IAsyncLif
     }
 
     [Fact]
+    public async Task AuthorizationCode_ConsumedForExchange_OnceEvenConcurrently_LosersReadTheWinnersGrant_Rfc6749Section10_5()
+    {
+        var (user, ws) = await NewUserAsync();
+        var codes = new AuthorizationCodeRepository(Db);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "cx", ClientId = "c", UserId = user.Id, WorkspaceId = ws.Id, RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            await using var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None);
+            var (consumed, row) = await codes.ConsumeForExchangeAsync(tx, "cx", $"grant_{i}", 5);
+            await tx.CommitAsync();
+            return (Consumed: consumed, Seen: row!.GrantId, Mine: $"grant_{i}");
+        }));
+
+        var winner = Assert.Single(results, r => r.Consumed);
+        Assert.Equal(winner.Mine, winner.Seen);
+        Assert.All(results.Where(r => !r.Consumed), r => Assert.Equal(winner.Mine, r.Seen)); // the grant a replay revokes
+        Assert.Equal(winner.Mine, (await codes.FindAsync("cx", CancellationToken.None))!.GrantId);
+    }
+
+    [Fact]
+    public async Task AuthorizationCode_ConsumedForExchangeThenRolledBack_StaysUnused_AndUnknownCodeReadsNothing()
+    {
+        var (user, ws) = await NewUserAsync();
+        var codes = new AuthorizationCodeRepository(Db);
+        await codes.CreateAsync(new AuthorizationCodeRow { CodeHash = "cr", ClientId = "c", UserId = user.Id, WorkspaceId = ws.Id, RedirectUri = "r", CodeChallenge = "x", Scope = "openid", ExpiresAt = 100 }, CancellationToken.None);
+
+        await using (var tx = await WriteTransaction.BeginAsync(Db, CancellationToken.None))
+        {
+            var (consumed, row) = await codes.ConsumeForExchangeAsync(tx, "cr", "grant_refused", 5);
+            Assert.True(consumed);
+            Assert.Equal(user.Email, row!.Email); // the standing, read in the same command
+            // not committed: a refused exchange
+        }
+
+        Assert.Null((await codes.FindAsync("cr", CancellationToken.None))!.ConsumedAt);
+        await using var unknown = await WriteTransaction.BeginAsync(Db, CancellationToken.None);
+        Assert.Equal((false, null), await codes.ConsumeForExchangeAsync(unknown, "no-such-code", "grant_x", 5));
+    }
+
+    [Fact]
     public async Task AuthorizationCode_ExchangeRolledBack_LeavesCodeUnusedAndNoGrant()
     {
         var (user, ws) = await NewUserAsync();

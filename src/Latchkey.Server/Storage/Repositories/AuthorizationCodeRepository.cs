@@ -17,6 +17,14 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
         WHERE a.code_hash = @codeHash
         """;
 
+    private static readonly string ConsumeForExchangeSql =
+        $"""
+        UPDATE authorization_codes SET consumed_at = @now, grant_id = @grantId
+        WHERE code_hash = @codeHash AND consumed_at IS NULL
+        RETURNING code_hash;
+        {ExchangeContextSql};
+        """;
+
     public async Task CreateAsync(AuthorizationCodeRow code, CancellationToken cancellationToken)
     {
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
@@ -39,15 +47,26 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
             $"SELECT {Columns} FROM authorization_codes WHERE code_hash = @codeHash", new { codeHash }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The code with its user's standing, for its exchange; null when no such code (or its account is gone).</summary>
+    /// <summary>
+    /// The exchange's one step before its grant is stored: marks the code used for <paramref name="grantId"/> if nobody
+    /// has (RFC 6749 §4.1.2: "MUST NOT use the authorization code more than once"), then reads the code with its user's
+    /// standing, as one command (one round trip to PostgreSQL). <c>Consumed</c> is true when this call marked it; the
+    /// caller then checks the exchange and either stores the grant in the same transaction or lets it roll back, which
+    /// leaves the code unused. When false, the row shows the earlier use and the grant made from it (§10.5: the grant a
+    /// replay revokes), also when a concurrent exchange won the race (SQLite: one writer at a time; PostgreSQL: the row
+    /// lock makes this UPDATE wait, re-check and match nothing, and the read sees the winner's commit). Row null: no
+    /// such code, or its account is gone.
+    /// </summary>
     /// <remarks>
-    /// Read inside the exchange's own transaction, so the read, the consumption and the grant share one connection (on
+    /// Inside the exchange's own transaction, so the read, the consumption and the grant share one connection (on
     /// SQLite the writer, whose page cache no other connection's commit has made stale).
     /// </remarks>
-    public Task<CodeExchangeContextRow?> FindForExchangeAsync(WriteTransaction tx, string codeHash)
+    public async Task<(bool Consumed, CodeExchangeContextRow? Row)> ConsumeForExchangeAsync(WriteTransaction tx, string codeHash, string grantId, long now)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        return tx.QuerySingleOrDefaultAsync<CodeExchangeContextRow>(ExchangeContextSql, new { codeHash });
+        await using var grid = await tx.QueryMultipleAsync(ConsumeForExchangeSql, new { codeHash, grantId, now });
+        var consumed = await grid.ReadSingleOrDefaultAsync<string>() is not null;
+        return (consumed, await grid.ReadSingleOrDefaultAsync<CodeExchangeContextRow>());
     }
 
     /// <summary>
