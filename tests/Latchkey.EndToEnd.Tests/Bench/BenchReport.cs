@@ -22,13 +22,13 @@ public sealed class BenchReport
     {
         var s = new StringBuilder();
         s.AppendLine(Begin).AppendLine(header).AppendLine();
-        s.AppendLine("| Work | Server | req/s | p50 ms | p99 ms | max ms | ≥ 1 s | errors | CPU-s / 1k req | of it JIT | peak RSS MB | req/s × oidc-provider |");
-        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        s.AppendLine("| Work | Server | req/s | p50 ms | p99 ms | max ms | ≥ 1 s | errors | CPU-s / 1k req | of it JIT | + database CPU-s / 1k | peak RSS MB | req/s × oidc-provider |");
+        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in Measurements)
         {
             var peer = Measurements.FirstOrDefault(p => p.Work == m.Work && p.Target == Peer);
             var ratio = peer is null || m.Target == Peer || peer.RequestsPerSecond == 0 ? string.Empty : F(m.RequestsPerSecond / peer.RequestsPerSecond, "0.00") + "×";
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {m.Work} | {m.Target} | {F(m.RequestsPerSecond, "0")} | {F(m.P50Ms, "0.0")} | {F(m.P99Ms, "0.0")} | {F(m.MaxMs, "0")} | {m.SlowRequests} | {m.Errors} | {F(m.CpuSecondsPer1000, "0.00")} | {(m.Target == Peer ? "" : F(m.JitShare * 100, "0.0") + " %")} | {F(m.PeakRssMb, "0")} | {ratio} |");
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {m.Work} | {m.Target} | {F(m.RequestsPerSecond, "0")} | {F(m.P50Ms, "0.0")} | {F(m.P99Ms, "0.0")} | {F(m.MaxMs, "0")} | {m.SlowRequests} | {m.Errors} | {F(m.CpuSecondsPer1000, "0.00")} | {(m.Target == Peer ? "" : F(m.JitShare * 100, "0.0") + " %")} | {(m.DatabaseCpuSecondsPer1000 is { } db ? F(db, "0.00") : "")} | {F(m.PeakRssMb, "0")} | {ratio} |");
         }
 
         if (Growth.Count > 0)

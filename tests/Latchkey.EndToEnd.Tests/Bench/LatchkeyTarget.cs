@@ -8,13 +8,13 @@ public sealed class LatchkeyTarget : IBenchTarget
 {
     private const string CallbackUri = "http://127.0.0.1:1455/auth/callback";
 
-    private LatchkeyTarget(string name, ServerProcess server, HttpUser owner, string workspaceId)
+    private LatchkeyTarget(string name, ServerProcess server, HttpUser owner, string workspaceId, string? databaseCommand)
     {
         Name = name;
         Server = server;
         Owner = owner;
         WorkspaceId = workspaceId;
-        Meter = new ProcessMeter(server.ProcessId);
+        Meter = new ProcessMeter(server.ProcessId, databaseCommand);
         Http = BenchHttp.NewClient(server.Issuer);
     }
 
@@ -68,7 +68,9 @@ public sealed class LatchkeyTarget : IBenchTarget
         var owner = await HttpUser.CreateOwnerAsync(server);
         var workspace = await owner.WorkspaceIdAsync();
         await owner.SetPoliciesAsync(workspace, "local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled");
-        return new LatchkeyTarget(name, server, owner, workspace);
+        // PostgreSQL's own processes are metered with the server: their CPU is part of what a request costs.
+        var postgres = environment.TryGetValue("Latchkey__Database__Provider", out var provider) && provider == "postgres";
+        return new LatchkeyTarget(name, server, owner, workspace, postgres ? "postgres" : null);
     }
 
     public async Task<IReadOnlyList<PkceCode>> MintCodesAsync(int count, CancellationToken cancellationToken)

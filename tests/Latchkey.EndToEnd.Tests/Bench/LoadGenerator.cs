@@ -24,12 +24,14 @@ public static class LoadGenerator
         using var trace = BenchTrace.StartIfAsked(work, target, server.Pid, duration);
         server.ResetPeak();
         var cpuBefore = server.CpuSeconds();
+        var databaseBefore = server.DatabaseCpuSeconds();
         var jitBefore = server.JitThreads();
         var latencies = new List<double>[concurrency];
         var started = Stopwatch.GetTimestamp();
         var (errors, firstError) = await Loop(concurrency, duration, step, more, latencies);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = server.CpuSeconds() - cpuBefore;
+        var database = server.DatabaseCpuSeconds() - databaseBefore;
         var jit = ProcessMeter.JitCpuSecondsBetween(jitBefore, server.JitThreads());
         if (trace is not null)
         {
@@ -40,7 +42,8 @@ public static class LoadGenerator
         return new Measurement(
             work, target, concurrency, all.Length, errors, seconds,
             Percentile(all, 50), Percentile(all, 99), all.Length == 0 ? 0 : all[^1], all.Count(l => l >= 1000),
-            all.Length == 0 ? 0 : cpu / all.Length * 1000, server.PeakRssMegabytes(), firstError, cpu > 0 ? jit / cpu : 0);
+            all.Length == 0 ? 0 : cpu / all.Length * 1000, server.PeakRssMegabytes(), firstError, cpu > 0 ? jit / cpu : 0,
+            all.Length == 0 ? null : database / all.Length * 1000);
     }
 
     public static double Percentile(double[] sorted, int percentile)

@@ -2,8 +2,12 @@ using System.Globalization;
 
 namespace Latchkey.EndToEnd.Tests.Bench;
 
-/// <summary>A server process's CPU time (utime + stime from /proc/&lt;pid&gt;/stat) and peak RSS (VmHWM), read from outside.</summary>
-public sealed class ProcessMeter(int pid)
+/// <summary>
+/// A server process's CPU time (utime + stime from /proc/&lt;pid&gt;/stat) and peak RSS (VmHWM), read from outside; and,
+/// for a server whose database runs in processes of its own (PostgreSQL), those processes' CPU time too, so what a
+/// request costs the machine is the sum (oidc-provider's store is in its own process; SQLite is in Latchkey's).
+/// </summary>
+public sealed class ProcessMeter(int pid, string? databaseCommand = null)
 {
     // USER_HZ: 100 on every Linux the project targets (sysconf(_SC_CLK_TCK)); /proc/<pid>/stat counts in these ticks.
     private const double TicksPerSecond = 100;
@@ -14,6 +18,44 @@ public sealed class ProcessMeter(int pid)
     private const string TieringThread = ".NET Tiered Com";
 
     public double CpuSeconds() => StatCpuSeconds(File.ReadAllText($"/proc/{pid}/stat"));
+
+    /// <summary>
+    /// CPU time so far of every process on the machine named <c>databaseCommand</c> (all of a PostgreSQL cluster's
+    /// processes: its pooled backends live as long as the server's connections, so a measurement sees them throughout);
+    /// null for a server without one.
+    /// </summary>
+    public double? DatabaseCpuSeconds()
+    {
+        if (databaseCommand is null)
+        {
+            return null;
+        }
+
+        var total = 0.0;
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!char.IsAsciiDigit(Path.GetFileName(process)[0]))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(process, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                if (stat.AsSpan(open + 1, stat.LastIndexOf(')') - open - 1).SequenceEqual(databaseCommand))
+                {
+                    total += StatCpuSeconds(stat);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended between the listing and the read.
+            }
+        }
+
+        return total;
+    }
 
     /// <summary>
     /// CPU time of the runtime's tiered-compilation thread(s) so far, by thread id: re-compiling hot code (ReadyToRun →

@@ -125,7 +125,7 @@ public sealed class SideBySideBenchmark
                     if (await measure(target) is { } m)
                     {
                         report.Measurements.Add(m);
-                        Progress($"{m.Work} | {m.Target}: {m.RequestsPerSecond:0} req/s p50 {m.P50Ms:0.0} p99 {m.P99Ms:0.0} max {m.MaxMs:0} errors {m.Errors} cpu-ms {m.CpuSecondsPer1000:0.00} jit {m.JitShare:P1} {m.FirstError}");
+                        Progress($"{m.Work} | {m.Target}: {m.RequestsPerSecond:0} req/s p50 {m.P50Ms:0.0} p99 {m.P99Ms:0.0} max {m.MaxMs:0} errors {m.Errors} cpu-ms {m.CpuSecondsPer1000:0.00}{(m.DatabaseCpuSecondsPer1000 is { } db ? $" + database {db:0.00}" : "")} jit {m.JitShare:P1} {m.FirstError}");
                     }
                 }
             }
