@@ -37,6 +37,16 @@ model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
 per=$([ "$quick" = 1 ] && echo 8 || echo 20)
 header="Measured on commit \`$commit\`, $(date -u +%Y-%m-%d), $([ "$quick" = 1 ] && echo quick || echo full) run ($per s per measurement after a warm-up), $cpus × $model; servers pinned to CPU 0, load generator to CPU 1; oidc-provider $(node -p "require('./bench/node_modules/oidc-provider/package.json').version") on node $(node --version), in-memory store."
 
+# PostgreSQL: the cluster named by LATCHKEY_TEST_POSTGRES, or else (when the server binaries are installed) a throwaway
+# cluster of our own with PostgreSQL's durable defaults (fsync and synchronous_commit on), stopped on exit. The test
+# suite's cluster runs with fsync off, which would flatter PostgreSQL beside SQLite's synchronous=FULL; the table's
+# header says which settings the measured cluster had.
+if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  export LATCHKEY_TEST_PGPORT=54339 LATCHKEY_TEST_PGDATA=/tmp/latchkey-bench-pg LATCHKEY_TEST_PG_DURABLE=1
+  LATCHKEY_TEST_POSTGRES="$(bash scripts/test-postgres.sh start)"; export LATCHKEY_TEST_POSTGRES
+  trap 'LATCHKEY_TEST_PGPORT=54339 LATCHKEY_TEST_PGDATA=/tmp/latchkey-bench-pg bash scripts/test-postgres.sh stop' EXIT
+fi
+
 tool=""
 if [ -n "$trace" ]; then
   [ -x artifacts/tools/dotnet-trace ] || dotnet tool install dotnet-trace --tool-path artifacts/tools >/dev/null

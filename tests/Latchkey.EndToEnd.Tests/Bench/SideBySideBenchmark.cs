@@ -35,6 +35,7 @@ public sealed class SideBySideBenchmark
         if (!string.IsNullOrEmpty(postgres))
         {
             database = await CreateDatabaseAsync(postgres);
+            report.Notes.Add(await DescribePostgresAsync(postgres));
             targets.Add(await LatchkeyTarget.StartAsync("Latchkey PostgreSQL", launch, upstream, new Dictionary<string, string>
             {
                 ["Latchkey__Database__Provider"] = "postgres",
@@ -221,6 +222,21 @@ public sealed class SideBySideBenchmark
         await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", c);
         await create.ExecuteNonQueryAsync();
         return name;
+    }
+
+    /// <summary>The measured cluster's version and durability settings: what PostgreSQL's figures were paid for.</summary>
+    private static async Task<string> DescribePostgresAsync(string admin)
+    {
+        await using var c = new NpgsqlConnection(admin);
+        await c.OpenAsync();
+        await using var show = new NpgsqlCommand(
+            "SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')", c);
+        await using var r = await show.ExecuteReaderAsync();
+        await r.ReadAsync();
+        var (version, fsync, synchronousCommit, fullPageWrites) = (r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3));
+        var durable = fsync == "on" && synchronousCommit == "on";
+        return $"PostgreSQL {version}, fsync={fsync}, synchronous_commit={synchronousCommit}, full_page_writes={fullPageWrites}: "
+            + (durable ? "every commit is on disk before it is answered, as with SQLite's synchronous=FULL." : "commits are answered before they are on disk, so its figures here are an upper bound.");
     }
 
     private static async Task DropDatabaseAsync(string admin, string name)
