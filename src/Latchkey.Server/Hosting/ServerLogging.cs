@@ -13,7 +13,8 @@ public static class ServerLogging
     /// start-up (a large working directory runs into the per-user inotify limits) and a thread woken by every write
     /// below it, every SQLite commit included when the data directory is the default ./data.
     /// </summary>
-    public static WebApplicationOptions BuilderOptions(string[] args) => new() { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] };
+    /// <remarks>First, so that an option left without its value at the end of the command line cannot take it as one.</remarks>
+    public static WebApplicationOptions BuilderOptions(string[] args) => new() { Args = ["--hostBuilder:reloadConfigOnChange=false", .. args] };
 
     /// <summary>
     /// appsettings.json is read from the application's own folder, not the working directory: the file that quiets
