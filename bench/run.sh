@@ -41,10 +41,13 @@ header="Measured on commit \`$commit\`, $(date -u +%Y-%m-%d), $([ "$quick" = 1 ]
 # cluster of our own with PostgreSQL's durable defaults (fsync and synchronous_commit on), stopped on exit. The test
 # suite's cluster runs with fsync off, which would flatter PostgreSQL beside SQLite's synchronous=FULL; the table's
 # header says which settings the measured cluster had.
-if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+# (The newest installed version's bin directory, as scripts/test-postgres.sh picks it; the trap is set before the start,
+# so a start that fails half-way is stopped too.)
+pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ] && [ -x "$pgbin/initdb" ]; then
   export LATCHKEY_TEST_PGPORT=54339 LATCHKEY_TEST_PGDATA=/tmp/latchkey-bench-pg LATCHKEY_TEST_PG_DURABLE=1
+  trap 'bash scripts/test-postgres.sh stop' EXIT
   LATCHKEY_TEST_POSTGRES="$(bash scripts/test-postgres.sh start)"; export LATCHKEY_TEST_POSTGRES
-  trap 'LATCHKEY_TEST_PGPORT=54339 LATCHKEY_TEST_PGDATA=/tmp/latchkey-bench-pg bash scripts/test-postgres.sh stop' EXIT
 fi
 
 tool=""

@@ -8,13 +8,13 @@ public sealed class LatchkeyTarget : IBenchTarget
 {
     private const string CallbackUri = "http://127.0.0.1:1455/auth/callback";
 
-    private LatchkeyTarget(string name, ServerProcess server, HttpUser owner, string workspaceId, string? databaseCommand)
+    private LatchkeyTarget(string name, ServerProcess server, HttpUser owner, string workspaceId, int? databasePostmaster)
     {
         Name = name;
         Server = server;
         Owner = owner;
         WorkspaceId = workspaceId;
-        Meter = new ProcessMeter(server.ProcessId, databaseCommand);
+        Meter = new ProcessMeter(server.ProcessId, databasePostmaster);
         Http = BenchHttp.NewClient(server.Issuer);
     }
 
@@ -68,9 +68,18 @@ public sealed class LatchkeyTarget : IBenchTarget
         var owner = await HttpUser.CreateOwnerAsync(server);
         var workspace = await owner.WorkspaceIdAsync();
         await owner.SetPoliciesAsync(workspace, "local_access_enabled", "device_sign_in_enabled", "member_access_tokens_enabled");
-        // PostgreSQL's own processes are metered with the server: their CPU is part of what a request costs.
-        var postgres = environment.TryGetValue("Latchkey__Database__Provider", out var provider) && provider == "postgres";
-        return new LatchkeyTarget(name, server, owner, workspace, postgres ? "postgres" : null);
+        // PostgreSQL's own processes are metered with the server: their CPU is part of what a request costs. Its
+        // cluster is found from a backend of its own (the backend's parent is the postmaster).
+        int? postmaster = null;
+        if (environment.TryGetValue("Latchkey__Database__Provider", out var provider) && provider == "postgres")
+        {
+            await using var c = new Npgsql.NpgsqlConnection(environment["Latchkey__Database__ConnectionString"]);
+            await c.OpenAsync();
+            await using var backend = new Npgsql.NpgsqlCommand("SELECT pg_backend_pid()", c);
+            postmaster = ProcessMeter.ParentOf((int)(await backend.ExecuteScalarAsync())!);
+        }
+
+        return new LatchkeyTarget(name, server, owner, workspace, postmaster);
     }
 
     public async Task<IReadOnlyList<PkceCode>> MintCodesAsync(int count, CancellationToken cancellationToken)
