@@ -20,4 +20,19 @@ public sealed class PostgresConnectionDefaultsTests
         Assert.Equal(0, turnedOff.MaxAutoPrepare); // off, as PgBouncer in transaction mode needs
         Assert.Equal(0, propertyName.MaxAutoPrepare);
     }
+
+    [Fact]
+    public void The_pool_is_sized_for_the_machine_unless_the_operator_sizes_it()
+    {
+        var defaulted = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Username=lk"));
+        Assert.Equal(PostgresConnectionFactory.DefaultMaxPoolSize, defaulted.MaxPoolSize);
+        Assert.InRange(PostgresConnectionFactory.DefaultMaxPoolSize, 16, 100);
+
+        // Every spelling Npgsql accepts is the operator's choice, Npgsql's own default value included.
+        foreach (var written in new[] { "Maximum Pool Size=100", "MaxPoolSize=7", "maxpoolsize=7", "MAXIMUM POOL SIZE=7" })
+        {
+            var expected = new NpgsqlConnectionStringBuilder("Host=db;" + written).MaxPoolSize;
+            Assert.Equal(expected, new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;" + written)).MaxPoolSize);
+        }
+    }
 }

@@ -63,10 +63,13 @@ public sealed class KeyRepository(IDbConnectionFactory db)
             "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < @cutoff", new { cutoff }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Data Protection's key ring (IXmlRepository, synchronous by contract), read outside the request pool: Data
+    /// Protection reads it from inside the call that needs an unknown key, which may already hold a pooled connection.
+    /// </summary>
     public IReadOnlyList<string> ListDataProtectionKeys()
     {
-        // IXmlRepository is synchronous by contract.
-        using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        using var c = db.OpenOutsidePoolAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
         return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY created_at").AsList();
     }
 
