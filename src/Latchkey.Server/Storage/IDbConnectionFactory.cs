@@ -10,11 +10,12 @@ public interface IDbConnectionFactory
     ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// A connection that neither comes from nor waits on the pool requests draw from, for a read that can happen while
-    /// the calling flow already holds a pooled connection: Data Protection reads its key ring from inside whatever call
-    /// needs a key it has not loaded (an Unprotect in the refresh grant's transaction). From the pool, that read could
-    /// wait for a connection its own caller holds, and with every connection held by such callers none would come
-    /// back. Rare (a key ring is read at start-up, once a day and on an unknown key), so it may cost a fresh connection.
+    /// A connection, opened synchronously, that neither comes from nor waits on the pool requests draw from. For Data
+    /// Protection's key ring (its IXmlRepository is synchronous by contract), which it reads, and may add a key to,
+    /// from inside whatever call needs a key it has not loaded: an Unprotect in the refresh grant's transaction, whose
+    /// caller already holds a pooled connection. From the pool, that read would wait for a connection its own caller
+    /// holds, and with every connection held by such callers none would come back before the pool's timeout. Rare (at
+    /// start-up, on an unknown key, when a key is due), so it may cost a fresh connection each time.
     /// </summary>
-    ValueTask<DbConnection> OpenOutsidePoolAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+    DbConnection OpenOutsidePool();
 }

@@ -14,8 +14,9 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     public PostgresConnectionFactory(string connectionString)
     {
         var withDefaults = WithServerDefaults(connectionString);
+        // Same server, credentials and TLS; no pool, hence no multiplexing (which needs one) and nothing to prepare for.
+        unpooled = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(withDefaults) { Pooling = false, Multiplexing = false, MaxAutoPrepare = 0 }.ConnectionString);
         dataSource = NpgsqlDataSource.Create(withDefaults);
-        unpooled = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(withDefaults) { Pooling = false, MaxAutoPrepare = 0 }.ConnectionString);
     }
 
     /// <summary>
@@ -46,24 +47,30 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
         var stated = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = new NpgsqlConnectionStringBuilder(connectionString).ConnectionString };
         if (!stated.ContainsKey("Maximum Pool Size"))
         {
-            builder.MaxPoolSize = DefaultMaxPoolSize;
+            // Never below the operator's own minimum: Npgsql refuses a maximum under it.
+            builder.MaxPoolSize = Math.Max(DefaultMaxPoolSize, builder.MinPoolSize);
         }
 
         return builder.ConnectionString;
     }
 
     /// <summary>
-    /// Connections per instance unless the connection string says otherwise: 8 per processor this process may use, at
-    /// least 16 and at most Npgsql's 100. A request holds a connection only for its statements, so a few connections
-    /// per core keep PostgreSQL busy; more only add backends contending for the database's cores and locks. Measured
-    /// (bench/README.md, seventh and eighth passes; 2 cores, PostgreSQL on the same machine, 64 concurrent refreshes):
-    /// 16 connections 0.98× oidc-provider with PostgreSQL spending 0.57 CPU-ms per refresh; Npgsql's 100, 0.84× and 0.80.
-    /// Also keeps two instances under PostgreSQL's default <c>max_connections</c> (100), which 2 × 100 was not.
-    /// No request path holds one connection while opening another (the whole server test suite passes on PostgreSQL
-    /// with a pool of 1, apart from two tests that themselves hold a connection to race the server), so a small pool
-    /// queues requests and cannot deadlock them.
+    /// Connections per instance unless the connection string says otherwise (<see cref="MaxPoolSizeFor"/> of the
+    /// processors this process may use).
     /// </summary>
-    public static int DefaultMaxPoolSize { get; } = Math.Clamp(Environment.ProcessorCount * 8, 16, 100);
+    public static int DefaultMaxPoolSize { get; } = MaxPoolSizeFor(Environment.ProcessorCount);
+
+    /// <summary>
+    /// 8 connections per processor, at least 16 and at most Npgsql's 100. A request holds a connection only for its
+    /// statements, so a few per core keep PostgreSQL busy; more only add backends contending for the database's cores
+    /// and locks. Measured (bench/README.md, seventh and eighth passes; 2 cores, PostgreSQL on the same machine, 64
+    /// concurrent refreshes): 16 connections 0.89–0.98× oidc-provider with PostgreSQL spending 0.56–0.57 CPU-ms per
+    /// refresh; Npgsql's 100, 0.84× and 0.80. No request path holds one pooled connection while opening another (the
+    /// whole server test suite passes on PostgreSQL with a pool of 1, apart from two tests that themselves hold a
+    /// connection to race the server; Data Protection's key ring, read from inside a transaction, goes through
+    /// <see cref="OpenOutsidePool"/>), so a small pool queues requests and cannot deadlock them.
+    /// </summary>
+    public static int MaxPoolSizeFor(int processors) => Math.Clamp(processors * 8, 16, 100);
 
     public DatabaseEngine Engine => DatabaseEngine.Postgres;
 
@@ -73,10 +80,10 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
         return new MeteredDbConnection(await dataSource.OpenConnectionAsync(cancellationToken), "postgres", started);
     }
 
-    public async ValueTask<DbConnection> OpenOutsidePoolAsync(CancellationToken cancellationToken)
+    public DbConnection OpenOutsidePool()
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        return new MeteredDbConnection(await unpooled.OpenConnectionAsync(cancellationToken), "postgres", started);
+        return new MeteredDbConnection(unpooled.OpenConnection(), "postgres", started);
     }
 
     public async ValueTask DisposeAsync()

@@ -71,18 +71,26 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IAsyncDispos
 
     public string DataSource { get; }
 
-    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => ValueTask.FromResult<DbConnection>(Open(cancellationToken));
+
+    private MeteredDbConnection Open(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (TakeIdle() is { } pooled)
         {
-            return ValueTask.FromResult<DbConnection>(Lend(pooled, started));
+            return Lend(pooled, started);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<DbConnection>(Lend(OpenNew(), started));
+        return Lend(OpenNew(), started);
     }
+
+    /// <summary>
+    /// SQLite's pool has no bound to wait on (a connection is opened when none is idle), so this is an ordinary open;
+    /// a write through it still queues at the write gate as any other.
+    /// </summary>
+    public DbConnection OpenOutsidePool() => Open(CancellationToken.None);
 
     /// <summary>An idle connection, or a new one: for a connection whose writer went on to the next gate holder.</summary>
     internal PooledSqliteConnection Borrow()

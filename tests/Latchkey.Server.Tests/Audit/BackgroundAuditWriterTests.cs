@@ -158,6 +158,8 @@ public abstract class BackgroundAuditWriterTests(DatabaseEngine engine) : IAsync
 
         public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
             => Interlocked.Decrement(ref left) >= 0 ? throw new SqliteException("database unavailable", 10) : inner.OpenAsync(cancellationToken);
+
+        public DbConnection OpenOutsidePool() => inner.OpenOutsidePool();
     }
 }
 

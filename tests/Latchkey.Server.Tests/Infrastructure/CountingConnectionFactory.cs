@@ -23,6 +23,12 @@ public sealed class CountingConnectionFactory(IDbConnectionFactory inner) : IDbC
         return inner.OpenAsync(cancellationToken);
     }
 
+    public DbConnection OpenOutsidePool()
+    {
+        Interlocked.Increment(ref opened);
+        return inner.OpenOutsidePool();
+    }
+
     // The server's factory is created inside this one, so the container disposes it only through this.
     public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -35,4 +35,29 @@ public sealed class PostgresConnectionDefaultsTests
             Assert.Equal(expected, new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;" + written)).MaxPoolSize);
         }
     }
+
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(2, 16)]
+    [InlineData(4, 32)]
+    [InlineData(12, 96)]
+    [InlineData(64, 100)]
+    public void The_default_pool_is_8_connections_per_processor_between_16_and_100(int processors, int expected)
+        => Assert.Equal(expected, PostgresConnectionFactory.MaxPoolSizeFor(processors));
+
+    [Fact]
+    public async Task Connection_strings_Npgsql_accepts_still_start_the_server()
+    {
+        // An operator's minimum above the default maximum: Npgsql would refuse a maximum under it.
+        var minimum = new NpgsqlConnectionStringBuilder(PostgresConnectionFactory.WithServerDefaults("Host=db;Minimum Pool Size=120"));
+        Assert.Equal(120, minimum.MaxPoolSize);
+        await using (new PostgresConnectionFactory("Host=127.0.0.1;Minimum Pool Size=120"))
+        {
+        }
+
+        // Multiplexing needs a pool: the out-of-pool data source must not inherit it.
+        await using (new PostgresConnectionFactory("Host=127.0.0.1;Multiplexing=true"))
+        {
+        }
+    }
 }

@@ -69,7 +69,7 @@ public sealed class KeyRepository(IDbConnectionFactory db)
     /// </summary>
     public IReadOnlyList<string> ListDataProtectionKeys()
     {
-        using var c = db.OpenOutsidePoolAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        using var c = db.OpenOutsidePool();
         return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY created_at").AsList();
     }
 
@@ -88,9 +88,10 @@ public sealed class KeyRepository(IDbConnectionFactory db)
             "UPDATE data_protection_keys SET xml = @xml WHERE friendly_name = @friendlyName", new { friendlyName, xml }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>A new Data Protection key, stored outside the request pool for the same reason as the key ring is read.</summary>
     public void StoreDataProtectionKey(string friendlyName, string xml, long now)
     {
-        using var c = db.OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        using var c = db.OpenOutsidePool();
         c.Execute(
             "INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES (@friendlyName, @xml, @now) ON CONFLICT (friendly_name) DO NOTHING",
             new { friendlyName, xml, now });
