@@ -8,7 +8,7 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
 {
     private readonly NpgsqlDataSource dataSource;
 
-    // Physical connections opened and closed per use (IDbConnectionFactory.OpenOutsidePoolAsync), never waiting on the pool.
+    // Physical connections opened and closed per use (IDbConnectionFactory.OpenOutsidePool), never waiting on the pool.
     private readonly NpgsqlDataSource unpooled;
 
     public PostgresConnectionFactory(string connectionString)
@@ -64,7 +64,7 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     /// 8 connections per processor, at least 16 and at most Npgsql's 100. A request holds a connection only for its
     /// statements, so a few per core keep PostgreSQL busy; more only add backends contending for the database's cores
     /// and locks. Measured (bench/README.md, seventh and eighth passes; 2 cores, PostgreSQL on the same machine, 64
-    /// concurrent refreshes): 16 connections 0.89–0.98× oidc-provider with PostgreSQL spending 0.56–0.57 CPU-ms per
+    /// concurrent refreshes): 16 connections 0.89–1.03× oidc-provider with PostgreSQL spending 0.48–0.57 CPU-ms per
     /// refresh; Npgsql's 100, 0.84× and 0.80. No request path holds one pooled connection while opening another (the
     /// whole server test suite passes on PostgreSQL with a pool of 1, apart from two tests that themselves hold a
     /// connection to race the server; Data Protection's key ring, read from inside a transaction, goes through
