@@ -15,7 +15,7 @@ public interface IDbConnectionFactory
     /// from inside whatever call needs a key it has not loaded: an Unprotect in the refresh grant's transaction, whose
     /// caller already holds a pooled connection. From the pool, that read would wait for a connection its own caller
     /// holds, and with every connection held by such callers none would come back before the pool's timeout. Rare (at
-    /// start-up, on an unknown key, when a key is due), so it may cost a fresh connection each time.
+    /// start-up, on an unknown key, when a key is due); on PostgreSQL a pool of one connection of its own.
     /// </summary>
     DbConnection OpenOutsidePool();
 }

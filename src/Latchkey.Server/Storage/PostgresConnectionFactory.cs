@@ -8,14 +8,20 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
 {
     private readonly NpgsqlDataSource dataSource;
 
-    // Physical connections opened and closed per use (IDbConnectionFactory.OpenOutsidePool), never waiting on the pool.
-    private readonly NpgsqlDataSource unpooled;
+    // A pool of its own, of one connection, for IDbConnectionFactory.OpenOutsidePool: never waiting on the request pool,
+    // and not a new backend per use either (a source without a pool would start one for every key-ring read, which a
+    // client can provoke in the first minutes after start by sending payloads under unknown key ids).
+    private readonly NpgsqlDataSource outsidePool;
 
     public PostgresConnectionFactory(string connectionString)
     {
         var withDefaults = WithServerDefaults(connectionString);
-        // Same server, credentials and TLS; no pool, hence no multiplexing (which needs one) and nothing to prepare for.
-        unpooled = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(withDefaults) { Pooling = false, Multiplexing = false, MaxAutoPrepare = 0 }.ConnectionString);
+        // Same server, credentials and TLS; one connection (the operator's minimum cannot apply to it), no multiplexing
+        // and nothing to prepare for: its few statements run rarely.
+        outsidePool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(withDefaults)
+        {
+            Pooling = true, MinPoolSize = 0, MaxPoolSize = 1, Multiplexing = false, MaxAutoPrepare = 0,
+        }.ConnectionString);
         dataSource = NpgsqlDataSource.Create(withDefaults);
     }
 
@@ -83,12 +89,12 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     public DbConnection OpenOutsidePool()
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        return new MeteredDbConnection(unpooled.OpenConnection(), "postgres", started);
+        return new MeteredDbConnection(outsidePool.OpenConnection(), "postgres", started);
     }
 
     public async ValueTask DisposeAsync()
     {
         await dataSource.DisposeAsync();
-        await unpooled.DisposeAsync();
+        await outsidePool.DisposeAsync();
     }
 }

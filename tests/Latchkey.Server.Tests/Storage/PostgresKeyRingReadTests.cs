@@ -1,3 +1,4 @@
+using Dapper;
 using Latchkey.Server.Storage;
 using Latchkey.Server.Storage.Repositories;
 using Latchkey.Server.Tests.Infrastructure;
@@ -41,5 +42,25 @@ public sealed class PostgresKeyRingReadTests : IAsyncLifetime
 
         // The pool itself is exhausted: a second pooled open would have waited and failed.
         await Assert.ThrowsAsync<NpgsqlException>(async () => await factory.OpenAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Key_ring_reads_reuse_one_connection_rather_than_start_a_backend_each()
+    {
+        // A client can provoke key-ring reads (payloads under unknown key ids, in the first minutes after start): each
+        // must not cost PostgreSQL a new backend process.
+        await using var factory = new PostgresConnectionFactory(database.ConnectionString);
+        int first, second;
+        using (var c = factory.OpenOutsidePool())
+        {
+            first = c.ExecuteScalar<int>("SELECT pg_backend_pid()");
+        }
+
+        using (var c = factory.OpenOutsidePool())
+        {
+            second = c.ExecuteScalar<int>("SELECT pg_backend_pid()");
+        }
+
+        Assert.Equal(first, second);
     }
 }
