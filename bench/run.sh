@@ -6,19 +6,24 @@
 # cold start, JIT build vs ReadyToRun publish. Servers on CPU 0, the load generator (a C# closed-loop client, one
 # connection per virtual client, each holding its own newest refresh token) on CPU 1. Loopback only.
 # Writes the table into bench/README.md with the commit measured, and artifacts/bench/results.md.
-# Usage: bash bench/run.sh [--quick] [--only refresh,code,device,bearer,gateway,growth,cold] [--trace TEXT]
+# Usage: bash bench/run.sh [--quick] [--only refresh,code,device,bearer,gateway,growth,cold] [--trace TEXT | --perf TEXT]
 #   --quick: 8 s per measurement (else 20 s; every measurement is bounded by its time).
 #   --trace: profile the measurements whose "work | server" contains TEXT with dotnet-trace (installed as a NuGet tool
 #   into artifacts/), sampled thread stacks, into artifacts/bench/*.nettrace; summary with `dotnet-trace report F topN`.
+#   --perf: the same windows with `perf record -g` at 999 Hz (where the CPU goes: kernel, OpenSSL and SQLite included),
+#   into artifacts/bench/*.perf.data, with its system calls and context switches counted in *.stat.txt (divide by the
+#   requests in progress.log); the servers write perf maps (/tmp/perf-PID.map) for their JIT-compiled code, so read it
+#   on this machine: `perf report -i F --no-children --sort dso,sym`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0; only=""; trace=""
+quick=0; only=""; trace=""; perf_match=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --only) only="$2"; shift ;;
     --trace) trace="$2"; shift ;;
-    *) echo "usage: bash bench/run.sh [--quick] [--only sections]" >&2; exit 2 ;;
+    --perf) perf_match="$2"; shift ;;
+    *) echo "usage: bash bench/run.sh [--quick] [--only sections] [--trace TEXT | --perf TEXT]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -54,6 +59,11 @@ tool=""
 if [ -n "$trace" ]; then
   [ -x artifacts/tools/dotnet-trace ] || dotnet tool install dotnet-trace --tool-path artifacts/tools >/dev/null
   tool="$PWD/artifacts/tools/dotnet-trace"
+elif [ -n "$perf_match" ]; then
+  tool="$(command -v perf)" || { echo "--perf needs perf (apt install linux-perf)" >&2; exit 2; }
+  trace="$perf_match"
+  # Names for JIT-compiled code, and one mapping of it (with W^X's double mapping perf cannot attribute the samples).
+  export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 fi
 
 server_cpus=0; load_cpus=1

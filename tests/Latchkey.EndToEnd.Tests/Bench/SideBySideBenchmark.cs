@@ -113,6 +113,8 @@ public sealed class SideBySideBenchmark
                 }
             }
 
+            BenchTrace.Arm();
+
             // Workload by workload, each target in turn, so a noisy minute on the shared machine hits one workload, not one server.
             async Task Each(string section, Func<IBenchTarget, Task<Measurement?>> measure)
             {
