@@ -316,7 +316,7 @@ internal sealed class MeteredDbConnection(
 
         if (pool.TakeWriter() is not { } writer)
         {
-            pooled.BecomeWriter();
+            pooled.IsWriter = true;
             return;
         }
 

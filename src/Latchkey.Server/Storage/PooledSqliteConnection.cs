@@ -27,28 +27,10 @@ internal sealed class PooledSqliteConnection(SqliteConnection connection, int ge
     public int Generation => generation;
 
     /// <summary>
-    /// Page cache of the writer, in KiB (SQLite's default for every connection is 2 MiB). A reader's cache is dropped
-    /// whenever another connection commits, so only the writer, whose cache survives its own commits, keeps what a
-    /// larger one holds: the index pages a token grant reads and changes. Taken from the process only as pages are read.
-    /// </summary>
-    internal const int WriterCacheKibibytes = 32 * 1024;
-
-    /// <summary>
     /// The pool's one writer connection (<see cref="SqliteConnectionFactory"/>): lent only to the holder of the write
-    /// gate. Set once (<see cref="BecomeWriter"/>), by the gate holder, on the clean connection it holds when no writer is kept.
+    /// gate. Set once, by the gate holder, on the clean connection it holds when no writer is kept.
     /// </summary>
-    public bool IsWriter { get; private set; }
-
-    public void BecomeWriter()
-    {
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = $"PRAGMA cache_size = -{WriterCacheKibibytes}";
-            command.ExecuteNonQuery();
-        }
-
-        IsWriter = true;
-    }
+    public bool IsWriter { get; set; }
 
     /// <summary>The write batch open on the writer, passed with it from one gate holder to the next; null between batches.</summary>
     public SqliteWriteBatch? Batch { get; set; }

@@ -57,25 +57,6 @@ public sealed class SqliteEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheWriter_HasALargerPageCache_ThanReaders()
-    {
-        // The writer's cache survives its own commits, so a grant's index pages stay in it instead of being read back
-        // from the file on every write (perf counted 2.7-6.5 pread64 per token grant with SQLite's default 2 MiB).
-        // Readers keep the default: their caches are dropped whenever the writer commits.
-        for (var round = 0; round < 2; round++)
-        {
-            await using (var tx = await WriteTransaction.BeginAsync(db, CancellationToken.None))
-            {
-                Assert.Equal(-PooledSqliteConnection.WriterCacheKibibytes, await tx.QuerySingleOrDefaultAsync<long>("PRAGMA cache_size"));
-                await tx.CommitAsync();
-            }
-
-            await using var reader = await db.OpenAsync(CancellationToken.None);
-            Assert.Equal(-2000, await reader.ExecuteScalarAsync<long>("PRAGMA cache_size"));
-        }
-    }
-
-    [Fact]
     public async Task ForeignKeys_StayOn_OnEveryPooledOpen_EvenIfTheConnectionStringTurnsThemOff()
     {
         // The bundled SQLite starts with foreign keys on, so only a string that turns them off shows whether the
