@@ -26,8 +26,8 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     }
 
     /// <summary>
-    /// The operator's connection string, with two defaults for what it does not say (an operator's own value, 0
-    /// included, always wins):
+    /// The operator's connection string, with three defaults for what it does not say (an operator's own value, 0 or
+    /// false included, always wins):
     /// <list type="bullet">
     /// <item>Automatic preparation: the server's statements are a fixed set run thousands of times, so each pooled
     /// connection prepares a statement after its second use and PostgreSQL parses and plans it once instead of on every
@@ -35,6 +35,13 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
     /// <item>The pool: <see cref="DefaultMaxPoolSize"/> connections rather than Npgsql's 100. Requests beyond it wait
     /// in this process for a free connection (Npgsql's <c>Timeout</c>, 15 s) instead of becoming more PostgreSQL
     /// backends fighting over the same cores and row locks.</item>
+    /// <item>No reset round when a connection goes back to the pool (<c>No Reset On Close</c>). With prepared
+    /// statements Npgsql cannot send <c>DISCARD ALL</c>, so it prepends seven simple-protocol statements (<c>SET SESSION
+    /// AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES;
+    /// DISCARD TEMP</c>) to the next use: PostgreSQL parses and runs them on every request, for state this server never
+    /// creates — it sets no session parameter, listens to nothing, takes only transaction-scoped advisory locks and makes
+    /// no temporary tables (a test reads every statement in the server for that). An unfinished transaction is still
+    /// rolled back before the connection is reused: Npgsql does that whatever this setting says.</item>
     /// </list>
     /// </summary>
     public static string WithServerDefaults(string connectionString)
@@ -55,6 +62,11 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IAsyncDisp
         {
             // Never below the operator's own minimum: Npgsql refuses a maximum under it.
             builder.MaxPoolSize = Math.Max(DefaultMaxPoolSize, builder.MinPoolSize);
+        }
+
+        if (!stated.ContainsKey("No Reset On Close"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.Architecture;
 
@@ -32,7 +33,7 @@ public sealed partial class FolderDependencyTests
     [Fact]
     public void ServerFolders_ImportOnlyLowerLayers()
     {
-        var root = Path.Combine(FindRepositoryRoot(), "src", "Latchkey.Server");
+        var root = Path.Combine(RepositoryFiles.Root, "src", "Latchkey.Server");
         var violations = new List<string>();
         foreach (var file in Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories)
                      .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".cshtml", StringComparison.Ordinal)))
@@ -56,19 +57,6 @@ public sealed partial class FolderDependencyTests
         }
 
         Assert.Empty(violations);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Latchkey.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Latchkey.slnx not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"^@?using Latchkey\.Server\.(\w+)", RegexOptions.Multiline)]

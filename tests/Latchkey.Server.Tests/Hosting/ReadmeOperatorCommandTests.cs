@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Tests.Infrastructure;
 
 namespace Latchkey.Server.Tests.Hosting;
 
@@ -13,13 +14,7 @@ public sealed partial class ReadmeOperatorCommandTests
     [Fact]
     public void The_readme_lists_exactly_the_operator_commands_there_are()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "Latchkey.slnx")))
-        {
-            root = root.Parent ?? throw new InvalidOperationException("Latchkey.slnx not found");
-        }
-
-        var named = File.ReadLines(Path.Combine(root.FullName, "README.md"))
+        var named = File.ReadLines(Path.Combine(RepositoryFiles.Root, "README.md"))
             .Select(l => ServerInvocation().Match(l))
             .Where(m => m.Success && !m.Groups["command"].Value.StartsWith('-'))
             .Select(m => m.Groups["command"].Value)
