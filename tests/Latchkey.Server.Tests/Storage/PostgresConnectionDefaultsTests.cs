@@ -65,14 +65,29 @@ public sealed partial class PostgresConnectionDefaultsTests
             .ToList();
         Assert.Empty(found);
 
-        // The pattern finds what it is meant to, and not an UPDATE's SET.
-        Assert.Matches(SessionStatePattern(), "\"SET search_path = x\"");
-        Assert.Matches(SessionStatePattern(), "SELECT 1;\n  RESET ALL");
-        Assert.Matches(SessionStatePattern(), "\"\"\"\n    LISTEN grants;");
-        Assert.Matches(SessionStatePattern(), "SELECT pg_advisory_lock(1)");
-        Assert.Matches(SessionStatePattern(), "CREATE TEMP TABLE t (x int)");
-        Assert.DoesNotMatch(SessionStatePattern(), "\"UPDATE grants\n   SET revoked_at = @now WHERE id = @id\"");
-        Assert.DoesNotMatch(SessionStatePattern(), "SELECT pg_advisory_xact_lock(@key)");
+        // What it finds, whatever the case of the words that PostgreSQL ignores…
+        foreach (var sessionState in new[]
+                 {
+                     "\"SET search_path = x\"", "\"\"\"\n    set search_path to x", "SET statement_timeout = 5;", "x */ SET TIME ZONE 'UTC'",
+                     "\"SET SESSION AUTHORIZATION lk\"", "SELECT 1;\n  SET ROLE admin", "SELECT 1;\n  RESET ALL", "\"\"\"\n    LISTEN grants;",
+                     "SELECT pg_advisory_lock(1)", "SELECT pg_try_advisory_lock_shared(1)", "SELECT set_config('a.b', 'x', false)",
+                     "CREATE TEMP TABLE t (x int)", "create global temporary table t (x int)", "SELECT * INTO TEMP t FROM grants",
+                     "INSERT INTO pg_temp.t VALUES (1)", "SELECT currval('s')", "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+                 })
+        {
+            Assert.Matches(SessionStatePattern(), sessionState);
+        }
+
+        // …and what it leaves: transaction-scoped settings and locks, an UPDATE's SET, and C# or prose.
+        foreach (var harmless in new[]
+                 {
+                     "\"UPDATE grants\n   SET revoked_at = @now WHERE id = @id\"", "SET LOCAL statement_timeout = 5;", "\"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE\"",
+                     "SELECT set_config('a.b', 'x', true)", "SELECT pg_advisory_xact_lock(@key)", "get => read; set => throw new X();", "{ get; set; }",
+                     "\"Set up this Latchkey server\"", "\"Reset two-factor authentication\"",
+                 })
+        {
+            Assert.DoesNotMatch(SessionStatePattern(), harmless);
+        }
     }
 
     [Theory]
@@ -104,6 +119,15 @@ public sealed partial class PostgresConnectionDefaultsTests
     private static string WithoutCommentLines(string file)
         => string.Join('\n', File.ReadLines(file).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && !l.TrimStart().StartsWith("--", StringComparison.Ordinal)));
 
-    [GeneratedRegex(@"(?:[;""]\s*(?:SET|RESET|LISTEN|DISCARD|PREPARE|DECLARE|DEALLOCATE)\s)|\bSET\s+(?:SESSION|ROLE)\b|\bSESSION AUTHORIZATION\b|\bpg_advisory_lock(?:_shared)?\s*\(|\bset_config\s*\(|\bCREATE\s+(?:TEMP|TEMPORARY|UNLOGGED\s+TEMP)\b")]
+    // Statement-initial (at the start of a file, or after ';', a quote or a block comment): PostgreSQL's session
+    // commands, which the server writes in capitals like all its SQL, and a SET of a session parameter in any case
+    // (not SET LOCAL or SET TRANSACTION, which end with their transaction; an UPDATE's SET follows its table, so keep it
+    // in the same literal). Anywhere: session authorization, session advisory locks, set_config unless local, temporary
+    // tables, currval/lastval (a reused session answers them with another request's value) and cursors WITH HOLD.
+    [GeneratedRegex(
+        """(?:\A|[;"]|\*/)\s*(?:RESET|LISTEN|DISCARD|PREPARE|DEALLOCATE)\s"""
+        + """|(?i:(?:\A|[;"]|\*/)\s*SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)(?:SESSION\b|ROLE\b|TIME\s+ZONE\b|\w+(?:\.\w+)?\s*(?:=|TO\b)))"""
+        + """|(?i:\bSESSION\s+AUTHORIZATION\b|\bpg_(?:try_)?advisory_lock(?:_shared)?\s*\(|\bset_config\s*\((?![^)]*,\s*true\s*\))"""
+        + """|\bCREATE\s+(?:(?:LOCAL|GLOBAL)\s+)?TEMP(?:ORARY)?\s+TABLE\b|\bINTO\s+TEMP(?:ORARY)?\s+\w|\bpg_temp\.|\b(?:currval|lastval)\s*\(|\bWITH\s+HOLD\b)""")]
     private static partial Regex SessionStatePattern();
 }
