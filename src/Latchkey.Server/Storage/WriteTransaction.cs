@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Data.Common;
 using Dapper;
 
@@ -15,12 +16,17 @@ public sealed class WriteTransaction : IAsyncDisposable
 {
     private readonly DbConnection connection;
     private readonly DbTransaction transaction;
+    private readonly DatabaseEngine engine;
     private readonly CancellationToken cancellationToken;
+    private (string Sql, object? Parameters)? atCommit;
+    private bool committedByCommand;
+    private bool disposed;
 
-    private WriteTransaction(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    private WriteTransaction(DbConnection connection, DbTransaction transaction, DatabaseEngine engine, CancellationToken cancellationToken)
     {
         this.connection = connection;
         this.transaction = transaction;
+        this.engine = engine;
         this.cancellationToken = cancellationToken;
     }
 
@@ -30,7 +36,7 @@ public sealed class WriteTransaction : IAsyncDisposable
         var c = await db.OpenAsync(cancellationToken);
         try
         {
-            return new WriteTransaction(c, await c.BeginTransactionAsync(cancellationToken), cancellationToken);
+            return new WriteTransaction(c, await c.BeginTransactionAsync(cancellationToken), db.Engine, cancellationToken);
         }
         catch
         {
@@ -39,23 +45,95 @@ public sealed class WriteTransaction : IAsyncDisposable
         }
     }
 
-    public Task<int> ExecuteAsync(string sql, object? parameters = null)
-        => connection.ExecuteAsync(Command(sql, parameters));
+    public async Task<int> ExecuteAsync(string sql, object? parameters = null)
+    {
+        await SendAtCommitWriteAsync();
+        return await connection.ExecuteAsync(Command(sql, parameters));
+    }
 
-    public Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters = null)
-        => connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
+    public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters = null)
+    {
+        await SendAtCommitWriteAsync();
+        return await connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
+    }
 
     /// <summary>Several statements as one command: one round trip to PostgreSQL.</summary>
-    public Task<SqlMapper.GridReader> QueryMultipleAsync(string sql, object? parameters = null)
-        => connection.QueryMultipleAsync(Command(sql, parameters));
+    public async Task<SqlMapper.GridReader> QueryMultipleAsync(string sql, object? parameters = null)
+    {
+        await SendAtCommitWriteAsync();
+        return await connection.QueryMultipleAsync(Command(sql, parameters));
+    }
+
+    /// <summary>
+    /// A write whose outcome nothing waits for before the commit (a new row, an event): it goes to the database with
+    /// whatever this transaction sends next, and when that is the commit, on PostgreSQL in the same command as the
+    /// <c>COMMIT</c> — one round trip where an immediate write and its commit take two, each a wake-up of both
+    /// processes. Statements still run in the order they were written (anything else sent through this transaction
+    /// sends it first), an error in it surfaces from that call or from <see cref="CommitAsync"/> and rolls the whole
+    /// transaction back, and disposing without a commit never sends it. One statement text run once: parameters that
+    /// are a list (Dapper would run the command once per element, committing after the first) are refused.
+    /// </summary>
+    public async Task WriteAtCommitAsync(string sql, object? parameters = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        if (parameters is IEnumerable and not string)
+        {
+            throw new ArgumentException("A write at commit runs once; write a list with ExecuteAsync.", nameof(parameters));
+        }
+
+        await SendAtCommitWriteAsync();
+        atCommit = (sql, parameters);
+    }
 
     /// <summary>Not cancellable: once the decision is made, it is recorded even if the caller has gone away.</summary>
-    public Task CommitAsync() => transaction.CommitAsync(CancellationToken.None);
+    public async Task CommitAsync()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (committedByCommand)
+        {
+            throw new InvalidOperationException("This transaction has already committed.");
+        }
+
+        if (atCommit is { } last)
+        {
+            atCommit = null;
+            if (engine == DatabaseEngine.Postgres)
+            {
+                // The statements and the COMMIT in one command (Npgsql sends it as one batch, one Sync). If a statement
+                // fails, PostgreSQL skips the rest up to the Sync, the COMMIT with it, and disposing rolls back; once the
+                // COMMIT has run the transaction is complete and Npgsql's transaction object has nothing left to do.
+                await connection.ExecuteAsync(new CommandDefinition(last.Sql.TrimEnd().TrimEnd(';') + ";\nCOMMIT;", last.Parameters, transaction, cancellationToken: CancellationToken.None));
+                committedByCommand = true;
+                return;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(last.Sql, last.Parameters, transaction, cancellationToken: CancellationToken.None));
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        atCommit = null;
         await transaction.DisposeAsync();
         await connection.DisposeAsync();
+    }
+
+    private async Task SendAtCommitWriteAsync()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (atCommit is { } earlier)
+        {
+            atCommit = null;
+            await connection.ExecuteAsync(Command(earlier.Sql, earlier.Parameters));
+        }
     }
 
     private CommandDefinition Command(string sql, object? parameters) => new(sql, parameters, transaction, cancellationToken: cancellationToken);

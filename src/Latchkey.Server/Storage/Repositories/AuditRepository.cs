@@ -23,11 +23,14 @@ public sealed class AuditRepository(IDbConnectionFactory db)
         await tx.CommitAsync();
     }
 
-    /// <summary>An event written inside the caller's transaction, so it commits (or not) with the change it records.</summary>
+    /// <summary>
+    /// An event written inside the caller's transaction, so it commits (or not) with the change it records; written at
+    /// the commit (on PostgreSQL in the same round trip) when nothing follows it.
+    /// </summary>
     public Task AppendAsync(WriteTransaction tx, AuditEventRow row)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        return tx.ExecuteAsync(InsertSql, row);
+        return tx.WriteAtCommitAsync(InsertSql, row);
     }
 
     public Task<IReadOnlyList<AuditEventRow>> QueryAsync(string? eventType, string? userId, int limit, CancellationToken cancellationToken)

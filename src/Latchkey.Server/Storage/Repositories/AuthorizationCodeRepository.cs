@@ -32,10 +32,11 @@ public sealed class AuthorizationCodeRepository(IDbConnectionFactory db)
         await tx.CommitAsync();
     }
 
+    /// <summary>A new code inside the caller's transaction, written at the commit (on PostgreSQL in the same round trip).</summary>
     public Task CreateAsync(WriteTransaction tx, AuthorizationCodeRow code)
     {
         ArgumentNullException.ThrowIfNull(tx);
-        return tx.ExecuteAsync(
+        return tx.WriteAtCommitAsync(
             $"INSERT INTO authorization_codes ({Columns}) VALUES (@CodeHash, @ClientId, @UserId, @WorkspaceId, @RedirectUri, @CodeChallenge, @Scope, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, NULL, NULL, @Amr)",
             code);
     }

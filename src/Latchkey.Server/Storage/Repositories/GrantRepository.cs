@@ -28,13 +28,14 @@ public sealed class GrantRepository(IDbConnectionFactory db)
 
     /// <summary>
     /// The grant and its first refresh token, inside the caller's transaction (with whatever it was made from), and
-    /// the event recording it when given: one command of two or three statements, so one round trip to PostgreSQL.
+    /// the event recording it when given: one command of two or three statements, written at the commit — so on
+    /// PostgreSQL they travel with the COMMIT, one round trip for the three inserts and the commit.
     /// </summary>
     public async Task CreateAsync(WriteTransaction tx, GrantRow grant, string refreshTokenHash, long refreshExpiresAt, AuditEventRow? created = null)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(grant);
-        await tx.ExecuteAsync(
+        await tx.WriteAtCommitAsync(
             created is null ? CreateSql : CreateWithEventSql,
             new
             {

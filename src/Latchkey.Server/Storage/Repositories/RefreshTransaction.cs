@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Dapper;
 using Latchkey.Server.Storage.Rows;
 
@@ -46,16 +45,9 @@ public sealed class RefreshTransaction : IAsyncDisposable
         FROM refresh_tokens WHERE token_hash = @presentedHash AND replaced_by_hash = @successorHash;
         """;
 
-    private readonly DbConnection connection;
-    private readonly DbTransaction transaction;
-    private readonly CancellationToken cancellationToken;
+    private readonly WriteTransaction transaction;
 
-    private RefreshTransaction(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        this.connection = connection;
-        this.transaction = transaction;
-        this.cancellationToken = cancellationToken;
-    }
+    private RefreshTransaction(WriteTransaction transaction) => this.transaction = transaction;
 
     /// <summary>What the presented token, its grant and the membership look like; null when the token is unknown.</summary>
     public RefreshContextRow? Context { get; private set; }
@@ -66,22 +58,17 @@ public sealed class RefreshTransaction : IAsyncDisposable
     public static async Task<RefreshTransaction> BeginAsync(
         IDbConnectionFactory db, string presentedHash, RefreshSuccessor successor, string clientId, string? ip, long now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(successor);
-        var c = await db.OpenAsync(cancellationToken);
-        DbTransaction? tx = null;
+        // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) takes the write lock up front. PostgreSQL: the
+        // UPDATE's row lock makes a concurrent UPDATE of the same token wait, re-check `consumed_at IS NULL` and
+        // match nothing. The three statements go as one command: one round trip to PostgreSQL.
+        var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
         try
         {
-            // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default) takes the write lock up front. PostgreSQL: the
-            // UPDATE's row lock makes a concurrent UPDATE of the same token wait, re-check `consumed_at IS NULL` and
-            // match nothing. The three statements go as one command: one round trip to PostgreSQL.
-            tx = await c.BeginTransactionAsync(cancellationToken);
-            var result = new RefreshTransaction(c, tx, cancellationToken);
-            await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(
+            var result = new RefreshTransaction(tx);
+            await using (var grid = await tx.QueryMultipleAsync(
                 RotateSql,
-                new { now, successorHash = successor.TokenHash, ip, presentedHash, clientId, successorExpiresAt = successor.ExpiresAt, sealedSecret = successor.SealedSecret },
-                tx,
-                cancellationToken: cancellationToken)))
+                new { now, successorHash = successor.TokenHash, ip, presentedHash, clientId, successorExpiresAt = successor.ExpiresAt, sealedSecret = successor.SealedSecret }))
             {
                 result.Rotated = await grid.ReadSingleOrDefaultAsync<string>() is not null;
                 result.Context = await grid.ReadSingleOrDefaultAsync<RefreshContextRow>();
@@ -91,61 +78,47 @@ public sealed class RefreshTransaction : IAsyncDisposable
         }
         catch
         {
-            if (tx is not null)
-            {
-                await tx.DisposeAsync();
-            }
-
-            await c.DisposeAsync();
+            await tx.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>A redeemed refresh token claims its sign-in (the unclaimed rule, TokenLifetimeOptions.UnclaimedSignIn).</summary>
+    /// <summary>A redeemed refresh token claims its sign-in (the unclaimed rule, TokenLifetimeOptions.UnclaimedSignIn); written with the commit.</summary>
     public Task MarkGrantUsedAsync(long now)
-        => connection.ExecuteAsync(new CommandDefinition(
+        => transaction.WriteAtCommitAsync(
             "UPDATE grants SET first_used_at = @now WHERE id = @grantId AND first_used_at IS NULL",
-            new { now, grantId = Context!.GrantId }, transaction, cancellationToken: cancellationToken));
+            new { now, grantId = Context!.GrantId });
 
     /// <summary>
     /// For a retry: the sealed successor, if it is still unused. A conditional UPDATE rather than a plain read, so a
     /// concurrent rotation of the successor on another instance is ordered against this answer.
     /// </summary>
     public Task<string?> ClaimUnusedSuccessorAsync()
-        => connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+        => transaction.QuerySingleOrDefaultAsync<string?>(
             "UPDATE refresh_tokens SET sealed_secret = sealed_secret WHERE token_hash = @hash AND consumed_at IS NULL AND sealed_secret IS NOT NULL RETURNING sealed_secret",
-            new { hash = Context!.ReplacedByHash }, transaction, cancellationToken: cancellationToken));
+            new { hash = Context!.ReplacedByHash });
 
     /// <summary>Revokes the whole grant family (RFC 9700 §4.14.2) and forgets every sealed successor in it.</summary>
     public async Task RevokeGrantAsync(string reason, long now)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
+        await transaction.ExecuteAsync(
             "UPDATE grants SET revoked_at = @now, revoked_reason = @reason WHERE id = @grantId AND revoked_at IS NULL",
-            new { now, reason, grantId = Context!.GrantId }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
+            new { now, reason, grantId = Context!.GrantId });
+        await transaction.ExecuteAsync(
             "UPDATE refresh_tokens SET sealed_secret = NULL WHERE grant_id = @grantId AND sealed_secret IS NOT NULL",
-            new { grantId = Context.GrantId }, transaction, cancellationToken: cancellationToken));
+            new { grantId = Context.GrantId });
     }
 
-    /// <summary>Audit events written in the same transaction as the change they record.</summary>
-    public Task AppendAuditAsync(AuditEventRow row)
-        => connection.ExecuteAsync(new CommandDefinition(AuditRepository.InsertSql, row, transaction, cancellationToken: cancellationToken));
+    /// <summary>Audit events written in the same transaction as the change they record (the last one with the commit).</summary>
+    public Task AppendAuditAsync(AuditEventRow row) => transaction.WriteAtCommitAsync(AuditRepository.InsertSql, row);
 
     /// <summary>Not cancellable: once the decision is made, it is recorded even if the caller has gone away.</summary>
-    public Task CommitAsync() => transaction.CommitAsync(CancellationToken.None);
+    public Task CommitAsync() => transaction.CommitAsync();
 
     /// <summary>Undoes the rotation now and gives the connection back, for a refusal that is then recorded on its own.</summary>
-    public async Task RollbackAsync()
-    {
-        await transaction.RollbackAsync(CancellationToken.None);
-        await DisposeAsync();
-    }
+    public ValueTask RollbackAsync() => transaction.DisposeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        await transaction.DisposeAsync();
-        await connection.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => transaction.DisposeAsync();
 }
 
 /// <summary>The successor a rotation stores: the digest of its secret, the secret sealed for the retry window, its expiry.</summary>
