@@ -131,6 +131,46 @@ public abstract class BackgroundAuditWriterTests(DatabaseEngine engine) : IAsync
         Assert.Equal(["kept"], await DetailsAsync());
     }
 
+    [Fact]
+    public async Task Batch_WritesEveryRowWithItsValues_InTheBatchOrder()
+    {
+        var rows = Enumerable.Range(0, 300).Select(i => new AuditEventRow
+        {
+            OccurredAt = 1_000 + (i % 7),
+            EventType = i % 2 == 0 ? "test.used" : "test.other",
+            UserId = i % 3 == 0 ? null : $"user-{i}",
+            WorkspaceId = i % 5 == 0 ? null : $"ws-{i}",
+            ClientId = i % 4 == 0 ? null : "client",
+            IpAddress = i % 6 == 0 ? null : "127.0.0.1",
+            Detail = i % 9 == 0 ? null : $"{{\"n\":{i}}}",
+        }).ToList();
+
+        await new AuditRepository(db).AppendBatchAsync(rows, CancellationToken.None);
+
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        var stored = (await c.QueryAsync<AuditEventRow>(
+            "SELECT id, occurred_at, event_type, user_id, workspace_id, client_id, ip_address, detail FROM audit_events ORDER BY id")).ToList();
+        Assert.Equal(rows, stored.Select(r => r with { Id = 0 }));
+    }
+
+    [Fact]
+    public async Task Batch_OnPostgres_IsOneRoundTripWithItsCommit()
+    {
+        Assert.SkipUnless(engine == DatabaseEngine.Postgres, "Round trips are PostgreSQL's cost.");
+        await using var counter = PostgresRoundTripCounter.Start(database.ConnectionString);
+        await using var proxied = new PostgresConnectionFactory(counter.ConnectionString);
+        var repository = new AuditRepository(proxied);
+        await repository.AppendBatchAsync([Event("warm")], CancellationToken.None); // the connection's start-up is not the batch's
+        counter.Reset();
+
+        await repository.AppendBatchAsync([.. Enumerable.Range(0, 512).Select(i => Event($"row-{i}"))], CancellationToken.None);
+
+        // Run per row, a batch of 512 was 512 round trips and then the commit.
+        Assert.Equal(1, counter.RoundTrips);
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        Assert.Equal(513, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events"));
+    }
+
     private static AuditEventRow Event(string detail) => new() { OccurredAt = 1, EventType = "test.used", Detail = detail };
 
     private static async Task DisposeFactoryAsync(IDbConnectionFactory factory)

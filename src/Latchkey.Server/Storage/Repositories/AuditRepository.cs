@@ -15,11 +15,42 @@ public sealed class AuditRepository(IDbConnectionFactory db)
         await c.ExecuteAsync(new CommandDefinition(InsertSql, row, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Several events in one transaction (one commit), for the background writer's batches.</summary>
+    /// <summary>
+    /// PostgreSQL: a whole batch as one statement over arrays, in the batch's order (the identity follows it). Run per
+    /// row, each row was a round trip of its own — up to 512 a batch, a wake-up of both processes each.
+    /// </summary>
+    private const string InsertBatchPostgresSql =
+        "INSERT INTO audit_events (occurred_at, event_type, user_id, workspace_id, client_id, ip_address, detail) " +
+        "SELECT o, t, u, w, c, i, d FROM unnest(@OccurredAt, @EventType, @UserId, @WorkspaceId, @ClientId, @IpAddress, @Detail) " +
+        "WITH ORDINALITY AS e(o, t, u, w, c, i, d, n) ORDER BY n";
+
+    /// <summary>
+    /// Several events in one transaction (one commit), for the background writer's batches. On PostgreSQL one statement
+    /// sent with the commit: one round trip for the batch. On SQLite the one compiled insert runs per row on the writer
+    /// connection, in process, where a row costs no round trip.
+    /// </summary>
     public async Task AppendBatchAsync(IReadOnlyList<AuditEventRow> rows, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(rows);
         await using var tx = await WriteTransaction.BeginAsync(db, cancellationToken);
-        await tx.ExecuteAsync(InsertSql, rows);
+        if (db.Engine == DatabaseEngine.Postgres)
+        {
+            await tx.WriteAtCommitAsync(InsertBatchPostgresSql, new
+            {
+                OccurredAt = rows.Select(r => r.OccurredAt).ToArray(),
+                EventType = rows.Select(r => r.EventType).ToArray(),
+                UserId = rows.Select(r => r.UserId).ToArray(),
+                WorkspaceId = rows.Select(r => r.WorkspaceId).ToArray(),
+                ClientId = rows.Select(r => r.ClientId).ToArray(),
+                IpAddress = rows.Select(r => r.IpAddress).ToArray(),
+                Detail = rows.Select(r => r.Detail).ToArray(),
+            });
+        }
+        else
+        {
+            await tx.ExecuteAsync(InsertSql, rows);
+        }
+
         await tx.CommitAsync();
     }
 
