@@ -19,7 +19,7 @@ public sealed class WriteTransaction : IAsyncDisposable
     private readonly DatabaseEngine engine;
     private readonly CancellationToken cancellationToken;
     private (string Sql, object? Parameters)? atCommit;
-    private bool committedByCommand;
+    private bool committed;
     private bool disposed;
 
     private WriteTransaction(DbConnection connection, DbTransaction transaction, DatabaseEngine engine, CancellationToken cancellationToken)
@@ -76,7 +76,8 @@ public sealed class WriteTransaction : IAsyncDisposable
     public async Task WriteAtCommitAsync(string sql, object? parameters = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sql);
-        if (parameters is IEnumerable and not string)
+        // Dapper's own test for "run the command once per element".
+        if (parameters is IEnumerable and not (string or IEnumerable<KeyValuePair<string, object>> or SqlMapper.IDynamicParameters))
         {
             throw new ArgumentException("A write at commit runs once; write a list with ExecuteAsync.", nameof(parameters));
         }
@@ -88,12 +89,8 @@ public sealed class WriteTransaction : IAsyncDisposable
     /// <summary>Not cancellable: once the decision is made, it is recorded even if the caller has gone away.</summary>
     public async Task CommitAsync()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        if (committedByCommand)
-        {
-            throw new InvalidOperationException("This transaction has already committed.");
-        }
-
+        ThrowIfEnded();
+        committed = true; // even if the commit fails: the transaction is over either way, and disposal rolls back what is left
         if (atCommit is { } last)
         {
             atCommit = null;
@@ -102,8 +99,8 @@ public sealed class WriteTransaction : IAsyncDisposable
                 // The statements and the COMMIT in one command (Npgsql sends it as one batch, one Sync). If a statement
                 // fails, PostgreSQL skips the rest up to the Sync, the COMMIT with it, and disposing rolls back; once the
                 // COMMIT has run the transaction is complete and Npgsql's transaction object has nothing left to do.
-                await connection.ExecuteAsync(new CommandDefinition(last.Sql.TrimEnd().TrimEnd(';') + ";\nCOMMIT;", last.Parameters, transaction, cancellationToken: CancellationToken.None));
-                committedByCommand = true;
+                // The line break ends a trailing line comment before the statement's terminator.
+                await connection.ExecuteAsync(new CommandDefinition(last.Sql.TrimEnd().TrimEnd(';') + "\n;COMMIT;", last.Parameters, transaction, cancellationToken: CancellationToken.None));
                 return;
             }
 
@@ -113,6 +110,11 @@ public sealed class WriteTransaction : IAsyncDisposable
         await transaction.CommitAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// Rolls back unless committed, and gives the connection back — once: a second disposal must not reach the
+    /// provider's transaction again, since Npgsql reuses one transaction object per connection and by then the
+    /// connection may carry another request's transaction, which a second rollback would undo.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (disposed)
@@ -128,11 +130,21 @@ public sealed class WriteTransaction : IAsyncDisposable
 
     private async Task SendAtCommitWriteAsync()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ThrowIfEnded();
         if (atCommit is { } earlier)
         {
             atCommit = null;
             await connection.ExecuteAsync(Command(earlier.Sql, earlier.Parameters));
+        }
+    }
+
+    // Nothing goes through a transaction after its commit (a write held for it would otherwise be dropped unsaid).
+    private void ThrowIfEnded()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (committed)
+        {
+            throw new InvalidOperationException("This transaction has already committed.");
         }
     }
 

@@ -101,13 +101,58 @@ public abstract class WriteTransactionTests(DatabaseEngine engine) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_transaction_committed_with_its_last_write_cannot_commit_again()
+    public async Task Nothing_goes_through_a_transaction_after_its_commit()
     {
         await using var tx = await WriteTransaction.BeginAsync(db, CancellationToken.None);
         await tx.WriteAtCommitAsync("INSERT INTO probe (id, note) VALUES (1, 'once')");
         await tx.CommitAsync();
         await Assert.ThrowsAnyAsync<InvalidOperationException>(tx.CommitAsync);
+        // Held for a commit that will never come, it would be dropped without a word: refused instead.
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => tx.WriteAtCommitAsync("INSERT INTO probe (id, note) VALUES (2, 'late')"));
         Assert.Equal([(1, "once")], await RowsAsync());
+    }
+
+    [Fact]
+    public async Task A_write_at_commit_ending_in_a_line_comment_still_commits()
+    {
+        await using (var tx = await WriteTransaction.BeginAsync(db, CancellationToken.None))
+        {
+            await tx.WriteAtCommitAsync("INSERT INTO probe (id, note) VALUES (1, 'commented') -- the last line;");
+            await tx.CommitAsync();
+        }
+
+        Assert.Equal([(1, "commented")], await RowsAsync());
+    }
+
+    /// <summary>
+    /// A refusal disposes its transaction early (to record the refusal outside it) and its <c>await using</c> disposes
+    /// it again. Npgsql reuses one transaction object per connection, so by the second disposal the connection may be
+    /// another request's, inside its transaction: reaching the provider again would roll that request back — an honest
+    /// request's committed-looking work lost (ASVS V11.1.6, shared resources between concurrent requests).
+    /// </summary>
+    [Fact]
+    public async Task Disposing_twice_never_touches_the_next_transaction_on_the_same_connection()
+    {
+        var oneConnection = engine == DatabaseEngine.Postgres
+            ? new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 1 }.ConnectionString
+            : database.ConnectionString;
+        await using var factory = engine == DatabaseEngine.Postgres
+            ? (IAsyncDisposable)new PostgresConnectionFactory(oneConnection)
+            : new SqliteConnectionFactory(oneConnection);
+        var single = (IDbConnectionFactory)factory;
+
+        var refused = await WriteTransaction.BeginAsync(single, CancellationToken.None);
+        await refused.ExecuteAsync("INSERT INTO probe (id, note) VALUES (1, 'refused')");
+        await refused.DisposeAsync(); // rolled back, connection given back
+
+        await using (var next = await WriteTransaction.BeginAsync(single, CancellationToken.None))
+        {
+            await next.ExecuteAsync("INSERT INTO probe (id, note) VALUES (2, 'next request')");
+            await refused.DisposeAsync(); // the refusal's `await using` ends while the next request is mid-transaction
+            await next.CommitAsync();
+        }
+
+        Assert.Equal([(2, "next request")], await RowsAsync());
     }
 
     [Fact]
