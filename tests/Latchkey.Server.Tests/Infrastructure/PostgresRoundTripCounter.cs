@@ -1,17 +1,14 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Npgsql;
 
 namespace Latchkey.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A TCP relay on 127.0.0.1 in front of a PostgreSQL server that counts round trips: the times a client sends again
-/// after the server has answered. The server ends each answer with ReadyForQuery ('Z'; one per Sync or simple query,
-/// so a pipelined BEGIN and command bring two in one round trip), and a client sends nothing between two answers it
-/// waits for, so a send that follows a 'Z' starts a round trip. Connect through <see cref="ConnectionString"/> (no TLS
-/// or GSS encryption, so the server's messages can be read).
+/// A TCP relay on 127.0.0.1 in front of a PostgreSQL server that counts round trips: the exchanges a client sends and
+/// waits for (see <see cref="CountAndCopyAsync"/>). Connect through <see cref="ConnectionString"/> (no TLS or GSS
+/// encryption, so the messages can be read).
 /// </summary>
 public sealed class PostgresRoundTripCounter : IAsyncDisposable
 {
@@ -88,50 +85,75 @@ public sealed class PostgresRoundTripCounter : IAsyncDisposable
         {
             await server.ConnectAsync(targetHost, targetPort, stopping.Token);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-            var answered = new StrongBox<bool>(true);
-            var up = CopyAsync(client.GetStream(), server.GetStream(), answered, fromServer: false, linked.Token);
-            var down = CopyAsync(server.GetStream(), client.GetStream(), answered, fromServer: true, linked.Token);
+            var up = CountAndCopyAsync(client.GetStream(), server.GetStream(), linked.Token);
+            var down = server.GetStream().CopyToAsync(client.GetStream(), linked.Token);
             await Task.WhenAny(up, down);
             await linked.CancelAsync(); // either side closing ends the relay
             await Task.WhenAll(up.ContinueWith(_ => { }, TaskScheduler.Default), down.ContinueWith(_ => { }, TaskScheduler.Default));
         }
     }
 
-    private async Task CopyAsync(NetworkStream from, NetworkStream to, StrongBox<bool> answered, bool fromServer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the client's messages as they pass: the first on a connection (start-up or cancel request) has no type
+    /// byte, every later one is a type byte and a big-endian length counting itself. A round trip is an exchange the
+    /// client then waits for: a Sync ('S', the end of an extended-protocol batch) or a simple Query ('Q') — except the
+    /// `BEGIN …` query Npgsql writes ahead of a transaction's first command, which goes out with that command and is
+    /// answered with it. Counted from what the client sends, not from when the server answers, so the count does not
+    /// depend on timing (the server may answer the BEGIN while the rest of a large command is still arriving).
+    /// </summary>
+    private async Task CountAndCopyAsync(NetworkStream from, NetworkStream to, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
         var header = new byte[5];
+        var headerLength = 4; // the untyped first message
         var headerFilled = 0;
         var bodyLeft = 0;
+        var queryStart = new byte[5];
+        var queryFilled = -1; // >= 0 while the start of a Query's text is being read
         int read;
         while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            if (!fromServer && Interlocked.Exchange(ref answered.Value, false))
-            {
-                Interlocked.Increment(ref roundTrips);
-            }
-
-            // Every message from the server is framed: a type byte, then a big-endian length counting itself.
-            for (var i = 0; fromServer && i < read;)
+            for (var i = 0; i < read;)
             {
                 if (bodyLeft > 0)
                 {
-                    var skip = Math.Min(bodyLeft, read - i);
-                    bodyLeft -= skip;
-                    i += skip;
+                    var take = Math.Min(bodyLeft, read - i);
+                    for (var k = 0; queryFilled >= 0 && queryFilled < queryStart.Length && k < take; k++)
+                    {
+                        queryStart[queryFilled++] = buffer[i + k];
+                    }
+
+                    bodyLeft -= take;
+                    i += take;
+                    if (queryFilled >= 0 && (queryFilled == queryStart.Length || bodyLeft == 0))
+                    {
+                        if (!queryStart.AsSpan(0, queryFilled).SequenceEqual("BEGIN"u8))
+                        {
+                            Interlocked.Increment(ref roundTrips);
+                        }
+
+                        queryFilled = -1;
+                    }
+
                     continue;
                 }
 
                 header[headerFilled++] = buffer[i++];
-                if (headerFilled == header.Length)
+                if (headerFilled < headerLength)
                 {
-                    if (header[0] == (byte)'Z')
-                    {
-                        Volatile.Write(ref answered.Value, true);
-                    }
+                    continue;
+                }
 
-                    bodyLeft = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1)) - 4;
-                    headerFilled = 0;
+                var type = headerLength == 5 ? header[0] : (byte)0;
+                bodyLeft = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(headerLength - 4)) - 4;
+                (headerFilled, headerLength) = (0, 5);
+                if (type == (byte)'S')
+                {
+                    Interlocked.Increment(ref roundTrips);
+                }
+                else if (type == (byte)'Q')
+                {
+                    queryFilled = 0;
                 }
             }
 
