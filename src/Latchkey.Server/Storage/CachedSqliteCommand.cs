@@ -218,6 +218,15 @@ internal sealed class CachedSqliteCommand(MeteredDbConnection owner) : DbCommand
         leased.Parameters.Clear();
         foreach (SqliteParameter parameter in parameterHolder.Parameters)
         {
+            // Named as the SQL names it. Microsoft.Data.Sqlite binds a bare name ("id", as Dapper gives it) by looking
+            // it up as given and then with each of '@', '$' and ':' (to refuse an ambiguous one): four lookups through
+            // the statement's names, per parameter and per statement of the command, where "@id" is one. The server's
+            // SQL names its placeholders with '@' only; one named otherwise fails loudly as unbound.
+            if (parameter.ParameterName is { Length: > 0 } name && name[0] is not ('@' or '$' or ':'))
+            {
+                parameter.ParameterName = "@" + name;
+            }
+
             leased.Parameters.Add(parameter);
         }
 

@@ -160,6 +160,37 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => command.ExecuteScalarAsync());
     }
 
+
+    [Fact]
+    public async Task BareParameterNames_AreBoundAsTheAtPlaceholders_InEveryStatementOfTheCommand()
+    {
+        // Dapper names parameters bare ("id"); the command binds them as the SQL names them ("@id"), one lookup each
+        // instead of Microsoft.Data.Sqlite's four (as given, then with '@', '$' and ':').
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await using var command = c.CreateCommand();
+        command.CommandText = "SELECT name FROM items WHERE id = @id; SELECT name FROM items WHERE id <> @id AND name <> @name";
+        command.Parameters.Add(new SqliteParameter("id", 1));
+        command.Parameters.Add(new SqliteParameter("name", "x"));
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal("one", reader.GetString(0));
+            Assert.True(await reader.NextResultAsync());
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal("two", reader.GetString(0));
+        }
+
+        Assert.Equal(["@id", "@name"], command.Parameters.Cast<SqliteParameter>().Select(p => p.ParameterName));
+    }
+
+    [Fact]
+    public async Task PlaceholderNamedWithAnotherPrefix_FailsLoudly_NeverRunsUnbound()
+    {
+        // The server's SQL names placeholders with '@' only; one written ":id" is refused as unbound, not run with NULL.
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => c.QuerySingleOrDefaultAsync<string>("SELECT name FROM items WHERE id = :id", new { id = 1 }));
+        Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }));
+    }
     [Fact]
     public async Task IdleConnections_AreClosedAfterTheirIdleLifetime()
     {
