@@ -160,7 +160,6 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => command.ExecuteScalarAsync());
     }
 
-
     [Fact]
     public async Task BareParameterNames_AreBoundAsTheAtPlaceholders_InEveryStatementOfTheCommand()
     {
@@ -191,6 +190,7 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => c.QuerySingleOrDefaultAsync<string>("SELECT name FROM items WHERE id = :id", new { id = 1 }));
         Assert.Equal("one", await c.QuerySingleAsync<string>(Lookup, new { id = 1 }));
     }
+
     [Fact]
     public async Task IdleConnections_AreClosedAfterTheirIdleLifetime()
     {
